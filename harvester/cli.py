@@ -1,0 +1,270 @@
+"""The ``ichlinks`` command: parse arguments, call one library function, print.
+
+Known errors become one message on stderr and an exit code (2 for configuration, 1 for
+the rest); unknown ones keep their traceback, because they are bugs to report.
+Command names, options and ``--json`` keys are a contract other tools depend on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from harvester.config import Settings, load_settings
+from harvester.errors import IchlinksError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def handle_errors(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except IchlinksError as exc:
+            click.echo(f"ichlinks: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Context:
+    def __init__(self, config: str | None) -> None:
+        self.config_path = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    def engine(self):  # type: ignore[no-untyped-def]
+        from harvester.store.engine import open_store
+
+        return open_store(self.settings.store)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config", metavar="PATH", envvar="ICHLINKS_CONFIG",
+              help="Configuration file (default config/ichlinks.yaml; env ICHLINKS_CONFIG).")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="ichlinks-harvester")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: int) -> None:
+    """ichLinks Harvester: harvest partners' OAI-PMH repositories of intangible cultural
+    heritage, crosswalk them into the common ICH schema, and index them for search.
+
+    \b
+    Flow:  config/ sources -> harvest (raw record store) -> crosswalk (ICH records)
+           -> index -> search service
+    """
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config)
+
+
+@contextmanager
+def _graceful_stop() -> Iterator[threading.Event]:
+    """SIGTERM/SIGINT finish the current page, commit its checkpoint, then stop."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        click.echo(f"\nichlinks: {signal.Signals(signum).name}: finishing the current page, "
+                   "then stopping (again to abort)", err=True)
+        stop.set()
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def sources(ctx: Context, as_json: bool) -> None:
+    """List the configured sources and their state in the store."""
+    from harvester.status import sources_overview
+
+    settings = ctx.settings
+    rows = sources_overview(settings, ctx.engine() if settings.sources else None)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo(f"no sources configured ({settings.path or 'no configuration file'})")
+        return
+    for row in rows:
+        last = row["last_run"]
+        state = (f"last run {last['status']} {last['ended_at'] or last['started_at']}" if last
+                 else "never harvested")
+        rec = row["records"]
+        click.echo(f"{row['source']:<20} {row['metadata_prefix']:<10} {row['url']}")
+        click.echo(f"{'':<20} partner: {row['partner']['name']} ({row['partner']['country'] or '-'}); "
+                   f"{rec['live']} live, {rec['deleted']} deleted; {state}")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per request.")
+@handle_errors
+def probe(url: str, as_json: bool, timeout: float) -> None:
+    """Inspect an OAI-PMH endpoint: Identify, formats, sets, a first page, problems found,
+    and a ready-to-paste sources: block."""
+    from harvester.probe import probe as run_probe
+
+    report = run_probe(url, timeout_s=timeout)
+    if as_json:
+        _print_json(report)
+        sys.exit(0 if report["ok"] else 1)
+    if not report["ok"]:
+        click.echo(f"{url}: {report.get('error')}", err=True)
+        sys.exit(1)
+    click.echo(f"Repository:      {report['repository_name']}")
+    click.echo(f"Base URL:        {report['base_url']}")
+    click.echo(f"Granularity:     {report['granularity']}")
+    click.echo(f"Earliest:        {report['earliest_datestamp']}")
+    click.echo(f"Deleted records: {report['deleted_record']}")
+    click.echo("Formats:         " + ", ".join(f["metadataPrefix"] for f in report["formats"]))
+    click.echo(f"Suggested:       metadata_prefix {report['suggested_metadata_prefix']}, "
+               f"mapping {report['suggested_mapping'] or '-'}")
+    sets = report["sets"]
+    click.echo(f"Sets:            {len(sets)}{'+' if report.get('sets_truncated') else ''}"
+               + (": " + ", ".join(s.get("setSpec", "") for s in sets[:10]) if sets else ""))
+    fp = report.get("first_page")
+    if fp:
+        click.echo(f"First page:      {fp['records']} records ({fp['deleted']} deleted), "
+                   f"completeListSize {fp['complete_list_size'] or '-'}")
+    sample = report.get("sample_record")
+    if sample:
+        click.echo(f"Sample record:   {sample['identifier']} ({sample['datestamp']})")
+        click.echo("  " + sample["xml"][:800].replace("\n", "\n  "))
+    click.echo(f"Problems found:  {len(report['problems'])}")
+    for p in report["problems"]:
+        click.echo(f"  - {p}")
+    click.echo("\nPaste into config/ichlinks.yaml:\n")
+    click.echo(report["config"])
+
+
+@main.command()
+@click.argument("names", nargs=-1, metavar="[NAME ...]")
+@click.option("--full", is_flag=True, help="Ignore the incremental high-water mark: list everything.")
+@click.option("--allow-mass-delete", is_flag=True,
+              help="Let a --full reconciliation tombstone more than max_delete_fraction of a source.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per source.")
+@click.option("--no-index", is_flag=True, help="Do not relay changes to the search index now.")
+@pass_ctx
+@handle_errors
+def harvest(ctx: Context, names: tuple[str, ...], full: bool, allow_mass_delete: bool,
+            as_json: bool, no_index: bool) -> None:
+    """Harvest the named sources (all enabled ones when none are named), several at once.
+
+    Exit code 0 only if every source ends "ok".
+    """
+    from harvester.pipeline import run_harvest
+
+    settings = ctx.settings
+    with _graceful_stop() as stop:
+        results = run_harvest(settings, list(names), full=full, allow_mass_delete=allow_mass_delete,
+                              stop=stop, show_progress=sys.stderr.isatty() and not as_json,
+                              relay=not no_index)
+    if as_json:
+        for r in results:
+            click.echo(json.dumps(r.as_json(), ensure_ascii=False))
+    else:
+        if not results:
+            click.echo("no sources to harvest")
+        for r in results:
+            click.echo(f"{r.source:<20} {r.status:<8} {r.mode:<12} {r.records:>8} records "
+                       f"({r.new} new, {r.updated} updated, {r.unchanged} unchanged, "
+                       f"{r.deleted} deleted, {r.failed} failed) {r.pages} pages, {r.duration_s:.1f}s")
+            if r.error:
+                click.echo(f"{'':<20} error: {r.error}")
+            for note in r.notes:
+                click.echo(f"{'':<20} note: {note}")
+    sys.exit(0 if all(r.status == "ok" for r in results) else 1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--runs", default=5, show_default=True, help="How many recent runs per source.")
+@pass_ctx
+@handle_errors
+def status(ctx: Context, as_json: bool, runs: int) -> None:
+    """Per source: the last runs, their counts and errors, and live/deleted record totals."""
+    from harvester.status import status_report
+
+    rows = status_report(ctx.settings, ctx.engine(), runs)
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        rec = row["records"]
+        click.echo(f"{row['source']}: {rec['live']} live, {rec['deleted']} deleted, {rec['failed']} failed"
+                   + ("" if row["configured"] else " (no longer configured)"))
+        for run in row["runs"]:
+            click.echo(f"  {run['started_at'][:19]} {run['mode']:<12} {run['status']:<8} "
+                       f"{run['records']} records, {run['new']} new, {run['updated']} updated, "
+                       f"{run['deleted']} deleted, {run['failed']} failed"
+                       + (f" — {run['error']}" if run["error"] else ""))
+
+
+@main.command()
+@click.option("--raw", is_flag=True, help="Export the raw harvested records.")
+@click.option("--source", metavar="NAME", help="Only this source.")
+@click.option("--include-deleted", is_flag=True, help="With --raw: include tombstones.")
+@click.option("--include-quarantined", is_flag=True, help="Include quarantined ICH records.")
+@pass_ctx
+@handle_errors
+def export(ctx: Context, raw: bool, source: str | None, include_deleted: bool,
+           include_quarantined: bool) -> None:
+    """Write JSON lines to stdout: ICH records, or with --raw the raw records."""
+    from harvester.export import iter_raw, write_jsonl
+
+    engine = ctx.engine()
+    out = click.get_text_stream("stdout")
+    if raw:
+        write_jsonl(iter_raw(engine, source=source, include_deleted=include_deleted), out)
+        return
+    from harvester.export import iter_ich
+
+    write_jsonl(iter_ich(engine, source=source, include_quarantined=include_quarantined), out)
+
+
+@main.command()
+def schema() -> None:
+    """Print the ICH record JSON Schema."""
+    from mappings import ich_json_schema
+
+    _print_json(ich_json_schema())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,45 @@
+"""Stream the store out as JSON lines: the raw records now, the ICH records too."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from harvester.store.models import RawRecord
+
+_BATCH = 1000
+
+
+def iter_raw(engine: Engine, *, source: str | None = None,
+             include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+    """One dict per stored raw record, in store order; memory stays flat (keyset paging)."""
+    last_id = 0
+    with Session(engine) as s:
+        while True:
+            stmt = select(RawRecord).where(RawRecord.id > last_id).order_by(RawRecord.id).limit(_BATCH)
+            if source:
+                stmt = stmt.where(RawRecord.source == source)
+            if not include_deleted:
+                stmt = stmt.where(RawRecord.deleted.is_(False))
+            rows = list(s.scalars(stmt))
+            if not rows:
+                return
+            for r in rows:
+                yield {"source": r.source, "identifier": r.identifier, "datestamp": r.datestamp,
+                       "sets": json.loads(r.sets), "metadata_prefix": r.metadata_prefix,
+                       "deleted": r.deleted, "sha256": r.sha256, "xml": r.xml}
+            last_id = rows[-1].id
+            s.expunge_all()
+
+
+def write_jsonl(items: Iterator[dict[str, Any]], out: Any) -> int:
+    n = 0
+    for item in items:
+        out.write(json.dumps(item, ensure_ascii=False))
+        out.write("\n")
+        n += 1
+    return n

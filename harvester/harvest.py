@@ -1,0 +1,378 @@
+"""Harvest one source into the raw store: windows, checkpoints, resumption, reconciliation.
+
+The harvest identity is (source, set, metadataPrefix).  Each page is committed in one
+transaction with its checkpoint, so a process killed at any moment resumes from the
+last committed token and, thanks to upserts keyed by OAI identifier, ends with exactly
+the repository's records.  The incremental ``from`` is the server's own responseDate at
+the start of the last completed window (never the local clock), overlapped by one
+granularity unit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from harvester.config import HarvestConfig, SourceConfig
+from harvester.errors import (BadResumptionToken, HarvestError, HarvestLoopError, IchlinksError,
+                              StoreError)
+from harvester.oai.client import HostPools, OAIClient, Page
+from harvester.oai.retry import RetryPolicy
+from harvester.store.checkpoints import (load_checkpoint, save_repository, source_state,
+                                         start_run, update_run, utcnow)
+from harvester.store.models import Checkpoint, RawRecord
+from harvester.store.raw import PageCounts, StoredChange, store_page
+
+log = logging.getLogger("ichlinks.harvest")
+
+DAY = "YYYY-MM-DD"
+MAX_TOKEN_RESTARTS = 3
+
+
+@dataclass
+class HarvestResult:
+    """The per-source summary; :meth:`as_json` is the ``harvest --json`` contract."""
+
+    source: str
+    status: str = "ok"
+    mode: str = "incremental"
+    from_: str | None = None
+    until: str | None = None
+    pages: int = 0
+    records: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    refused_deletes: int = 0
+    error: str | None = None
+    duration_s: float = 0.0
+    requests: int = 0
+    run_id: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, counts: PageCounts) -> None:
+        self.records += counts.records
+        self.new += counts.new
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+        self.deleted += counts.deleted
+        self.failed += counts.failed
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"source": data["source"], "status": data["status"], "mode": data["mode"],
+                "from": data["from_"], "until": data["until"], "pages": data["pages"],
+                "records": data["records"], "new": data["new"], "updated": data["updated"],
+                "unchanged": data["unchanged"], "deleted": data["deleted"], "failed": data["failed"],
+                "refused_deletes": data["refused_deletes"], "error": data["error"],
+                "duration_s": round(data["duration_s"], 3)}
+
+
+class PageSink(Protocol):
+    """What runs after each committed page and after the run (the crosswalk stage)."""
+
+    def after_page(self, source: SourceConfig, changes: Sequence[StoredChange]) -> None: ...
+
+    def after_run(self, source: SourceConfig) -> None: ...
+
+
+class Progress(Protocol):
+    def update(self, source: str, *, pages: int, records: int, total: int | None) -> None: ...
+
+
+class Stopped(IchlinksError):
+    """A stop was asked for (SIGTERM/SIGINT); the current page was committed first."""
+
+
+def parse_oai_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_oai_datetime(value: datetime, granularity: str | None) -> str:
+    if granularity == DAY:
+        return value.strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def incremental_from(high_water: str | None, granularity: str | None) -> str | None:
+    """The next window's ``from``: the last window's server date less one granularity unit."""
+    when = parse_oai_datetime(high_water)
+    if when is None:
+        return None
+    step = timedelta(days=1) if granularity == DAY else timedelta(seconds=1)
+    return format_oai_datetime(when - step, granularity)
+
+
+class Harvester:
+    """Runs harvests against one store; safe to share between source threads."""
+
+    def __init__(self, engine: Engine, *, pools: HostPools | None = None,
+                 settings: HarvestConfig | None = None, sink: PageSink | None = None,
+                 progress: Progress | None = None, stop: threading.Event | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.settings = settings or HarvestConfig()
+        self.pools = pools or HostPools(user_agent=self.settings.user_agent)
+        self.sink = sink
+        self.progress = progress
+        self.stop = stop or threading.Event()
+        self.sleep = sleep
+
+    def client_for(self, source: SourceConfig) -> OAIClient:
+        http = self.pools.client_for(source.url, max_connections=source.politeness.max_connections,
+                                     timeout_s=source.timeout_s)
+        return OAIClient(source.url, http=http, source=source.name,
+                         retry=RetryPolicy(retries=source.retries, max_backoff_s=source.max_backoff_s),
+                         delay_s=source.politeness.delay_s,
+                         follow_redirects=source.follow_redirects, sleep=self._sleep)
+
+    def _sleep(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise Stopped("stopped while waiting to retry")
+
+    # -- one source ----------------------------------------------------------------
+    def harvest(self, source: SourceConfig, *, full: bool = False,
+                allow_mass_delete: bool = False) -> HarvestResult:
+        started = time.monotonic()
+        result = HarvestResult(source=source.name, mode="full" if full else "incremental")
+        client = self.client_for(source)
+        try:
+            with self.sessions.begin() as s:
+                result.run_id = start_run(s, source.name, result.mode)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record the harvest run for {source.name}: {exc}") from exc
+        log.info("%s: harvest started (%s)", source.name, result.mode)
+        try:
+            identify = client.identify()
+            with self.sessions.begin() as s:
+                save_repository(s, source.name, source.url, identify)
+            granularity = (identify.get("granularity") or "").strip() or None
+            policy = (identify.get("deletedRecord") or "").strip().lower() or None
+            with self.sessions.begin() as s:
+                state = source_state(s, source.name)
+                if full and not state.full_in_progress:
+                    state.full_epoch += 1
+                    state.full_in_progress = True
+                epoch = state.full_epoch
+                full_running = state.full_in_progress
+            all_complete = True
+            for set_spec in source.sets or (None,):
+                complete = self._harvest_window(client, source, set_spec, result, full=full,
+                                                full_running=full_running, epoch=epoch,
+                                                granularity=granularity)
+                all_complete = all_complete and complete
+            if full_running and all_complete:
+                self._finish_full(source, result, epoch, policy, allow_mass_delete)
+        except Stopped as exc:
+            result.status, result.error = "partial", str(exc)
+        except HarvestError as exc:
+            result.status = "partial" if exc.retryable else "failed"
+            result.error = str(exc)
+            log.error("%s: %s", source.name, exc)
+        except (StoreError, SQLAlchemyError) as exc:
+            result.status, result.error = "failed", f"store failed: {exc}"
+            log.error("%s: store failed: %s", source.name, exc)
+        finally:
+            result.requests = client.requests
+            result.notes.extend(client.notes)
+        if self.sink is not None:
+            try:
+                self.sink.after_run(source)
+            except Exception as exc:  # the crosswalk stage must not turn a good harvest into a crash
+                log.exception("%s: crosswalk stage failed after the run", source.name)
+                result.notes.append(f"crosswalk stage failed: {exc}")
+        result.duration_s = time.monotonic() - started
+        try:
+            with self.sessions.begin() as s:
+                update_run(s, result.run_id, status=result.status, mode=result.mode, ended_at=utcnow(),
+                           window_from=result.from_, window_until=result.until, pages=result.pages,
+                           records=result.records, new=result.new, updated=result.updated,
+                           unchanged=result.unchanged, deleted=result.deleted, failed=result.failed,
+                           refused_deletes=result.refused_deletes, requests=result.requests,
+                           error=result.error)
+        except SQLAlchemyError as exc:
+            log.error("%s: cannot record the end of the run: %s", source.name, exc)
+            if result.status == "ok":
+                result.status, result.error = "failed", f"store failed: {exc}"
+        log.info("%s: %s, %d records (%d new, %d updated, %d unchanged, %d deleted, %d failed) in %.1fs",
+                 source.name, result.status, result.records, result.new, result.updated,
+                 result.unchanged, result.deleted, result.failed, result.duration_s)
+        return result
+
+    # -- one (source, set, prefix) window -------------------------------------------
+    def _harvest_window(self, client: OAIClient, source: SourceConfig, set_spec: str | None,
+                        result: HarvestResult, *, full: bool, full_running: bool, epoch: int,
+                        granularity: str | None) -> bool:
+        prefix = source.metadata_prefix
+        with self.sessions.begin() as s:
+            cp = load_checkpoint(s, source.name, set_spec, prefix)
+            if full_running and cp.completed_epoch == epoch and not cp.in_progress:
+                return True  # this set finished earlier in the same full harvest
+            resume = cp.in_progress and (cp.mode == "full" or not full)
+            if resume:
+                mode = cp.mode or "incremental"
+                window_from, token = cp.window_from, cp.token
+            else:
+                mode = "full" if (full_running or cp.high_water is None) else "incremental"
+                window_from = None if mode == "full" else incremental_from(cp.high_water, granularity)
+                token = None
+                cp.in_progress, cp.mode, cp.window_from, cp.window_start = True, mode, window_from, None
+                cp.token, cp.cursor, cp.complete_list_size, cp.pages = None, None, None, 0
+                cp.epoch = epoch
+                cp.updated_at = utcnow()
+        if mode == "full":
+            result.mode = "full"
+        if result.from_ is None:
+            result.from_ = window_from
+        log.info("%s: %s window set=%s from=%s%s", source.name, mode, set_spec or "-",
+                 window_from or "-", " (resuming)" if token else "")
+        restarts = 0
+        recent_tokens: deque[str] = deque(maxlen=1000)
+        empty_run = 0
+        while True:
+            if self.stop.is_set():
+                raise Stopped("stopped by signal after a committed page")
+            try:
+                page = client.list_page("ListRecords", metadata_prefix=prefix, set_spec=set_spec,
+                                        from_=window_from, token=token)
+            except BadResumptionToken as exc:
+                restarts += 1
+                if restarts > MAX_TOKEN_RESTARTS or token is None:
+                    raise
+                log.warning("%s: %s; restarting the window from %s", source.name, exc, window_from or "the start")
+                token = None
+                continue
+            next_token = page.token
+            records = [] if page.empty else page.response.records
+            if next_token is not None:
+                digest = hashlib.sha256(next_token.encode("utf-8")).hexdigest()
+                if next_token == token or digest in recent_tokens:
+                    raise HarvestLoopError("the server sent back a resumption token already used; "
+                                           "stopping instead of looping", source=source.name,
+                                           url=page.url, verb="ListRecords", token=next_token)
+                recent_tokens.append(digest)
+                empty_run = empty_run + 1 if not records else 0
+                if empty_run > self.settings.max_empty_pages:
+                    raise HarvestLoopError(f"{empty_run} pages in a row without records; stopping",
+                                           source=source.name, url=page.url, verb="ListRecords",
+                                           token=next_token)
+            counts = self._commit_page(source, set_spec, page, records, next_token, epoch, result.run_id)
+            result.pages += 1
+            result.add(counts)
+            if result.until is None:
+                with self.sessions() as s:
+                    cp = s.get(Checkpoint, (source.name, set_spec or "", prefix))
+                    result.until = cp.window_start if cp else None
+            if self.progress is not None:
+                tok = page.response.token
+                self.progress.update(source.name, pages=result.pages, records=result.records,
+                                     total=tok.complete_list_size if tok else None)
+            if self.sink is not None and counts.changes:
+                try:
+                    self.sink.after_page(source, counts.changes)
+                except Exception:  # mapping is re-run from the store after the run
+                    log.exception("%s: crosswalk stage failed on a page; will retry after the run",
+                                  source.name)
+            if next_token is None:
+                return True
+            token = next_token
+
+    def _commit_page(self, source: SourceConfig, set_spec: str | None, page: Page,
+                     records: Sequence[Any], next_token: str | None, epoch: int,
+                     run_id: int | None) -> PageCounts:
+        now = utcnow()
+        key = (source.name, set_spec or "", source.metadata_prefix)
+        try:
+            with self.sessions.begin() as s:
+                counts = store_page(s, source=source.name, metadata_prefix=source.metadata_prefix,
+                                    records=records, now=now, epoch=epoch, run_id=run_id)
+                cp = s.get(Checkpoint, key)
+                if cp.window_start is None:
+                    cp.window_start = (page.response.response_date
+                                       or _max_datestamp(records) or cp.window_from)
+                tok = page.response.token
+                cp.pages += 1
+                cp.cursor = tok.cursor if tok else None
+                cp.complete_list_size = tok.complete_list_size if tok else None
+                cp.updated_at = now
+                if next_token is None:
+                    cp.token, cp.in_progress = None, False
+                    if cp.window_start:
+                        cp.high_water = cp.window_start
+                    cp.completed_epoch = epoch if cp.mode == "full" else cp.completed_epoch
+                else:
+                    cp.token = next_token
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{source.name}: cannot store page {page.url}: {exc}") from exc
+        return counts
+
+    # -- full-harvest reconciliation ---------------------------------------------------
+    def _finish_full(self, source: SourceConfig, result: HarvestResult, epoch: int,
+                     policy: str | None, allow_mass_delete: bool) -> None:
+        """After a complete full list: tombstone what the server no longer lists.
+
+        Only for repositories that do not keep deletions (deletedRecord no/transient);
+        never more than ``max_delete_fraction`` of the live records unless allowed, because
+        a half-broken server listing nothing must not wipe a partner's collection.
+        """
+        with self.sessions.begin() as s:
+            if policy in ("no", "transient"):
+                base = (RawRecord.source == source.name,
+                        RawRecord.metadata_prefix == source.metadata_prefix,
+                        RawRecord.deleted.is_(False))
+                live = s.scalar(select(func.count()).select_from(RawRecord).where(*base)) or 0
+                missing = s.scalar(select(func.count()).select_from(RawRecord)
+                                   .where(*base, RawRecord.seen_epoch < epoch)) or 0
+                if missing:
+                    if missing > source.max_delete_fraction * live and not allow_mass_delete:
+                        result.refused_deletes = missing
+                        result.status = "partial"
+                        result.error = (f"refused to tombstone {missing} of {live} live records not in "
+                                        f"the full list (more than max_delete_fraction="
+                                        f"{source.max_delete_fraction}); rerun with --allow-mass-delete "
+                                        "if the repository really dropped them")
+                        log.warning("%s: %s", source.name, result.error)
+                    else:
+                        now = utcnow()
+                        ids = list(s.scalars(select(RawRecord.id).where(*base, RawRecord.seen_epoch < epoch)))
+                        for start in range(0, len(ids), 500):
+                            chunk = ids[start:start + 500]
+                            s.execute(update(RawRecord).where(RawRecord.id.in_(chunk))
+                                      .values(deleted=True, updated_at=now))
+                        result.deleted += len(ids)
+                        log.info("%s: tombstoned %d records missing from the full list", source.name, len(ids))
+            state = source_state(s, source.name)
+            if state.full_epoch == epoch:
+                state.full_in_progress = False
+
+
+def _max_datestamp(records: Sequence[Any]) -> str | None:
+    stamps = [r.header.datestamp for r in records if r.header.datestamp]
+    return max(stamps) if stamps else None

@@ -1,0 +1,87 @@
+"""What operators ask of the store: which sources, how are they doing, what failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.orm import Session
+
+from harvester.config import Settings
+from harvester.store.checkpoints import last_runs
+from harvester.store.models import Checkpoint, HarvestRun, RawRecord, Repository
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def run_json(run: HarvestRun) -> dict[str, Any]:
+    return {"id": run.id, "mode": run.mode, "status": run.status, "started_at": _iso(run.started_at),
+            "ended_at": _iso(run.ended_at), "from": run.window_from, "until": run.window_until,
+            "pages": run.pages, "records": run.records, "new": run.new, "updated": run.updated,
+            "unchanged": run.unchanged, "deleted": run.deleted, "failed": run.failed,
+            "refused_deletes": run.refused_deletes, "requests": run.requests, "error": run.error}
+
+
+def record_totals(session: Session) -> dict[str, dict[str, int]]:
+    rows = session.execute(
+        select(RawRecord.source,
+               func.sum(case((RawRecord.deleted.is_(False), 1), else_=0)),
+               func.sum(case((RawRecord.deleted.is_(True), 1), else_=0)),
+               func.sum(case((RawRecord.error.is_not(None), 1), else_=0)))
+        .group_by(RawRecord.source))
+    return {src: {"live": int(live or 0), "deleted": int(dele or 0), "failed": int(failed or 0)}
+            for src, live, dele, failed in rows}
+
+
+def sources_overview(settings: Settings, engine: Engine | None) -> list[dict[str, Any]]:
+    """Configured sources with their state in the store (when the store exists)."""
+    totals: dict[str, dict[str, int]] = {}
+    last: dict[str, HarvestRun] = {}
+    repos: dict[str, Repository] = {}
+    marks: dict[str, list[dict[str, Any]]] = {}
+    if engine is not None:
+        with Session(engine) as s:
+            totals = record_totals(s)
+            for src in settings.sources:
+                runs = last_runs(s, src, 1)
+                if runs:
+                    last[src] = runs[0]
+            repos = {r.source: r for r in s.scalars(select(Repository))}
+            for cp in s.scalars(select(Checkpoint)):
+                marks.setdefault(cp.source, []).append(
+                    {"set": cp.set_spec or None, "metadata_prefix": cp.metadata_prefix,
+                     "high_water": cp.high_water, "in_progress": cp.in_progress,
+                     "resumption_token": cp.token, "cursor": cp.cursor,
+                     "complete_list_size": cp.complete_list_size})
+    out = []
+    for name, src in settings.sources.items():
+        repo = repos.get(name)
+        run = last.get(name)
+        out.append({
+            "source": name, "url": src.url, "enabled": src.enabled,
+            "metadata_prefix": src.metadata_prefix, "sets": list(src.sets),
+            "partner": {"name": src.partner.name, "country": src.partner.country},
+            "mapping": src.crosswalk,
+            "schedule": ({"cron": src.schedule.cron, "interval_s": src.schedule.interval_s}
+                         if src.schedule else None),
+            "repository_name": repo.repository_name if repo else None,
+            "granularity": repo.granularity if repo else None,
+            "deleted_record": repo.deleted_record if repo else None,
+            "last_run": run_json(run) if run else None,
+            "records": totals.get(name, {"live": 0, "deleted": 0, "failed": 0}),
+            "checkpoints": marks.get(name, []),
+        })
+    return out
+
+
+def status_report(settings: Settings, engine: Engine, runs: int = 5) -> list[dict[str, Any]]:
+    """Per source: the last runs with counts and errors, and the record totals."""
+    with Session(engine) as s:
+        totals = record_totals(s)
+        names = list(settings.sources) + sorted(set(totals) - set(settings.sources))
+        return [{"source": name, "configured": name in settings.sources,
+                 "records": totals.get(name, {"live": 0, "deleted": 0, "failed": 0}),
+                 "runs": [run_json(r) for r in last_runs(s, name, runs)]}
+                for name in names]

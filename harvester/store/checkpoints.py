@@ -1,0 +1,72 @@
+"""Checkpoints, harvest runs and Identify facts: the harvest's memory between processes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from harvester.store.models import Checkpoint, HarvestRun, Repository, SourceState
+
+RUN_COUNTERS = ("pages", "records", "new", "updated", "unchanged", "deleted", "failed",
+                "refused_deletes", "requests")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def load_checkpoint(session: Session, source: str, set_spec: str | None,
+                    metadata_prefix: str) -> Checkpoint:
+    key = (source, set_spec or "", metadata_prefix)
+    cp = session.get(Checkpoint, key)
+    if cp is None:
+        cp = Checkpoint(source=key[0], set_spec=key[1], metadata_prefix=key[2], in_progress=False,
+                        pages=0, epoch=0, completed_epoch=0, updated_at=utcnow())
+        session.add(cp)
+        session.flush()
+    return cp
+
+
+def source_state(session: Session, source: str) -> SourceState:
+    state = session.get(SourceState, source)
+    if state is None:
+        state = SourceState(source=source, full_epoch=0, full_in_progress=False)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def save_repository(session: Session, source: str, base_url: str, identify: dict[str, Any]) -> None:
+    repo = session.get(Repository, source) or Repository(source=source)
+    repo.base_url = base_url
+    repo.repository_name = identify.get("repositoryName")
+    repo.protocol_version = identify.get("protocolVersion")
+    repo.granularity = identify.get("granularity")
+    repo.earliest_datestamp = identify.get("earliestDatestamp")
+    repo.deleted_record = identify.get("deletedRecord")
+    emails = identify.get("adminEmail") or []
+    repo.admin_emails = json.dumps(emails if isinstance(emails, list) else [emails])
+    repo.identified_at = utcnow()
+    session.merge(repo)
+
+
+def start_run(session: Session, source: str, mode: str) -> int:
+    run = HarvestRun(source=source, mode=mode, status="running", started_at=utcnow(),
+                     **{c: 0 for c in RUN_COUNTERS})
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def update_run(session: Session, run_id: int, **values: Any) -> None:
+    session.execute(update(HarvestRun).where(HarvestRun.id == run_id).values(**values))
+
+
+def last_runs(session: Session, source: str, limit: int = 5) -> list[HarvestRun]:
+    return list(session.scalars(select(HarvestRun).where(HarvestRun.source == source)
+                                .order_by(HarvestRun.started_at.desc(), HarvestRun.id.desc())
+                                .limit(limit)))

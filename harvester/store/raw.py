@@ -1,0 +1,127 @@
+"""Upsert one page of raw records: never a duplicate, never a needless rewrite.
+
+The whole page is written in the caller's transaction together with its checkpoint, so a
+crash leaves either the page and its new token, or neither.  Records are keyed by
+(source, metadataPrefix, OAI identifier); a record whose SHA-256 did not change is only
+marked as seen (for full-harvest reconciliation), not rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from harvester.oai.response import RawRecord as ParsedRecord
+from harvester.store.models import RawRecord
+
+_CHUNK = 500
+
+
+@dataclass
+class StoredChange:
+    """A raw record that is new or changed in this page, for the crosswalk stage."""
+
+    raw_id: int
+    record: ParsedRecord
+    sha256: str
+
+
+@dataclass
+class PageCounts:
+    records: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    changes: list[StoredChange] = field(default_factory=list)
+
+
+def record_sha256(xml: str) -> str:
+    return hashlib.sha256(xml.encode("utf-8")).hexdigest()
+
+
+def _diagnostics_json(record: ParsedRecord) -> str | None:
+    if not record.diagnostics:
+        return None
+    return json.dumps([{"level": d.level, "code": d.code, "message": d.message}
+                       for d in record.diagnostics], ensure_ascii=False)
+
+
+def store_page(session: Session, *, source: str, metadata_prefix: str,
+               records: Sequence[ParsedRecord], now: datetime, epoch: int = 0,
+               run_id: int | None = None) -> PageCounts:
+    """Write one page's records; returns what happened to each, counted."""
+    counts = PageCounts(records=len(records))
+    latest: dict[str, ParsedRecord] = {}
+    for rec in records:  # a page that repeats an identifier keeps its last copy
+        latest[rec.header.identifier] = rec
+    identifiers = list(latest)
+    existing: dict[str, tuple[int, str, bool]] = {}
+    for start in range(0, len(identifiers), _CHUNK):
+        chunk = identifiers[start:start + _CHUNK]
+        rows = session.execute(
+            select(RawRecord.identifier, RawRecord.id, RawRecord.sha256, RawRecord.deleted)
+            .where(RawRecord.source == source, RawRecord.metadata_prefix == metadata_prefix,
+                   RawRecord.identifier.in_(chunk)))
+        for ident, rid, sha, deleted in rows:
+            existing[ident] = (rid, sha, deleted)
+
+    inserts: list[dict[str, object]] = []
+    insert_recs: list[tuple[ParsedRecord, str]] = []
+    updates: list[dict[str, object]] = []
+    unchanged_ids: list[int] = []
+    for ident, rec in latest.items():
+        sha = record_sha256(rec.xml)
+        row = {
+            "datestamp": rec.header.datestamp, "sets": json.dumps(list(rec.header.sets), ensure_ascii=False),
+            "deleted": rec.header.deleted, "sha256": sha, "xml": rec.xml,
+            "diagnostics": _diagnostics_json(rec), "error": rec.error, "updated_at": now,
+            "seen_epoch": epoch, "last_run_id": run_id,
+        }
+        if rec.error:
+            counts.failed += 1
+        old = existing.get(ident)
+        if old is None:
+            inserts.append({**row, "source": source, "metadata_prefix": metadata_prefix,
+                            "identifier": ident, "first_seen_at": now})
+            insert_recs.append((rec, sha))
+            if rec.header.deleted:
+                counts.deleted += 1
+            elif not rec.error:
+                counts.new += 1
+        elif old[1] == sha and old[2] == rec.header.deleted:
+            unchanged_ids.append(old[0])
+            if not rec.error:
+                counts.unchanged += 1
+        else:
+            updates.append({**row, "b_id": old[0]})
+            counts.changes.append(StoredChange(old[0], rec, sha))
+            if rec.header.deleted and not old[2]:
+                counts.deleted += 1
+            elif not rec.error:
+                counts.updated += 1
+
+    if inserts:
+        for start in range(0, len(inserts), _CHUNK):
+            chunk = inserts[start:start + _CHUNK]
+            ids = session.execute(insert(RawRecord).returning(RawRecord.id, sort_by_parameter_order=True),
+                                  chunk).scalars().all()
+            for rid, (rec, sha) in zip(ids, insert_recs[start:start + _CHUNK]):
+                counts.changes.append(StoredChange(rid, rec, sha))
+    if updates:
+        stmt = (update(RawRecord).where(RawRecord.id == bindparam("b_id"))
+                .values({k: bindparam(k) for k in updates[0] if k != "b_id"}))
+        session.connection().execute(stmt, updates)
+    if unchanged_ids and (epoch or run_id is not None):
+        for start in range(0, len(unchanged_ids), _CHUNK):
+            session.execute(update(RawRecord)
+                            .where(RawRecord.id.in_(unchanged_ids[start:start + _CHUNK]))
+                            .values(seen_epoch=epoch, last_run_id=run_id))
+    return counts
