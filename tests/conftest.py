@@ -1,0 +1,1 @@
+pytest_plugins = ["oai_fixtures", "store_fixtures"]
