@@ -1,0 +1,85 @@
+"""Country names and codes -> ISO 3166-1 alpha-2."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import NamedTuple
+
+from mappings.normalisers.folding import compact_key
+from mappings.normalisers.text import clean_text
+from mappings.normalisers.vocabulary import load_vocabulary
+
+# Separate values ("Viet Nam; Lao PDR") first, then the parts of one place description
+# ("Phú Thọ province, Viet Nam", "Hue (Viet Nam)", "Hanoi - Viet Nam").
+_VALUE_SEPARATORS = re.compile(r"[;|\n/]")
+_PART_SEPARATORS = re.compile(r"[,，、()（）\[\]]|\s[-–—]\s")
+_CODE = re.compile(r"[A-Z]{2,3}")
+_LEADING_ARTICLE = re.compile(r"^the\s+", re.IGNORECASE)
+
+
+class _Tables(NamedTuple):
+    names: dict[str, str]
+    codes: dict[str, str]
+
+
+@functools.cache
+def _tables() -> _Tables:
+    names: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    for alpha2, entry in load_vocabulary("countries").items():
+        alpha2 = str(alpha2)
+        codes[alpha2] = alpha2
+        codes[str(entry["alpha3"])] = alpha2
+        for name in entry.get("names", []) or []:
+            names.setdefault(compact_key(str(name)), alpha2)
+    return _Tables(names, codes)
+
+
+def _lookup(part: str) -> str | None:
+    part = part.strip(" \t.\"'“”‘’")
+    if not part:
+        return None
+    tables = _tables()
+    # Codes only when written as codes: a lower-case "in" or "to" is a word, not India or Tonga.
+    if _CODE.fullmatch(part):
+        code = tables.codes.get(part)
+        if code is not None:
+            return code
+    key = compact_key(_LEADING_ARTICLE.sub("", part))
+    return tables.names.get(key) or tables.names.get(compact_key(part))
+
+
+def _search_parts(segment: str) -> str | None:
+    parts = [p for p in _PART_SEPARATORS.split(segment) if p.strip()]
+    # Place descriptions usually run from specific to general, so the country is most often
+    # last; adjacent pairs first so that "Seoul, Korea, Republic of" finds the whole name.
+    for i in range(len(parts) - 2, -1, -1):
+        found = _lookup(parts[i] + " " + parts[i + 1])
+        if found is not None:
+            return found
+    for part in reversed(parts):
+        found = _lookup(part)
+        if found is not None:
+            return found
+    return None
+
+
+@functools.lru_cache(maxsize=16384)
+def normalise_country(s: str) -> str | None:
+    """ISO 3166-1 alpha-2 code of the country named or coded in ``s``; None if there is none.
+
+    Looks at the whole value, then at its separate values and comma/bracket-separated parts,
+    never inside words: "Indiana" is not India.
+    """
+    value = clean_text(s)
+    if not value:
+        return None
+    found = _lookup(value)
+    if found is not None:
+        return found
+    for segment in _VALUE_SEPARATORS.split(value):
+        found = _lookup(segment) or _search_parts(segment)
+        if found is not None:
+            return found
+    return None

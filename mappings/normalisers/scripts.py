@@ -1,0 +1,127 @@
+"""Which writing system a text is in, by ISO 15924 code.
+
+Only letters count (digits, punctuation and spaces are script-neutral). Han characters are
+attributed to Japanese (``Jpan``) when the text also has kana and to Korean (``Kore``) when it
+also has Hangul, because kanji/hanja inside Japanese or Korean text say nothing on their own.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import unicodedata
+from collections import Counter
+
+# (first code point, last code point, ISO 15924) — sorted by first code point.
+_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0041, 0x005A, "Latn"),
+    (0x0061, 0x007A, "Latn"),
+    (0x00C0, 0x024F, "Latn"),
+    (0x0370, 0x03FF, "Grek"),
+    (0x0400, 0x052F, "Cyrl"),
+    (0x0530, 0x058F, "Armn"),
+    (0x0590, 0x05FF, "Hebr"),
+    (0x0600, 0x06FF, "Arab"),
+    (0x0750, 0x077F, "Arab"),
+    (0x0780, 0x07BF, "Thaa"),
+    (0x0900, 0x097F, "Deva"),
+    (0x0980, 0x09FF, "Beng"),
+    (0x0A00, 0x0A7F, "Guru"),
+    (0x0A80, 0x0AFF, "Gujr"),
+    (0x0B00, 0x0B7F, "Orya"),
+    (0x0B80, 0x0BFF, "Taml"),
+    (0x0C00, 0x0C7F, "Telu"),
+    (0x0C80, 0x0CFF, "Knda"),
+    (0x0D00, 0x0D7F, "Mlym"),
+    (0x0D80, 0x0DFF, "Sinh"),
+    (0x0E00, 0x0E7F, "Thai"),
+    (0x0E80, 0x0EFF, "Laoo"),
+    (0x0F00, 0x0FFF, "Tibt"),
+    (0x1000, 0x109F, "Mymr"),
+    (0x10A0, 0x10FF, "Geor"),
+    (0x1100, 0x11FF, "Hang"),
+    (0x1200, 0x139F, "Ethi"),
+    (0x1780, 0x17FF, "Khmr"),
+    (0x1800, 0x18AF, "Mong"),
+    (0x19E0, 0x19FF, "Khmr"),
+    (0x1C90, 0x1CBF, "Geor"),
+    (0x1D00, 0x1D7F, "Latn"),
+    (0x1E00, 0x1EFF, "Latn"),
+    (0x1F00, 0x1FFF, "Grek"),
+    (0x2C60, 0x2C7F, "Latn"),
+    (0x2D00, 0x2D2F, "Geor"),
+    (0x2DE0, 0x2DFF, "Cyrl"),
+    (0x2E80, 0x2FDF, "Hani"),
+    (0x3005, 0x3007, "Hani"),
+    (0x3021, 0x3029, "Hani"),
+    (0x3038, 0x303B, "Hani"),
+    (0x3041, 0x309F, "Hira"),
+    (0x30A0, 0x30FF, "Kana"),
+    (0x3130, 0x318F, "Hang"),
+    (0x31F0, 0x31FF, "Kana"),
+    (0x3400, 0x4DBF, "Hani"),
+    (0x4E00, 0x9FFF, "Hani"),
+    (0xA640, 0xA69F, "Cyrl"),
+    (0xA720, 0xA7FF, "Latn"),
+    (0xA960, 0xA97F, "Hang"),
+    (0xA9E0, 0xA9FF, "Mymr"),
+    (0xAA60, 0xAA7F, "Mymr"),
+    (0xAB30, 0xAB6F, "Latn"),
+    (0xAC00, 0xD7FF, "Hang"),
+    (0xF900, 0xFAFF, "Hani"),
+    (0xFB50, 0xFDFF, "Arab"),
+    (0xFE70, 0xFEFF, "Arab"),
+    (0xFF21, 0xFF3A, "Latn"),
+    (0xFF41, 0xFF5A, "Latn"),
+    (0xFF66, 0xFF9F, "Kana"),
+    (0xFFA0, 0xFFDC, "Hang"),
+    (0x1B000, 0x1B16F, "Hira"),
+    (0x20000, 0x3134F, "Hani"),
+)
+_STARTS = [r[0] for r in _RANGES]
+
+
+def script_of(ch: str) -> str | None:
+    """ISO 15924 code of one character, or None for script-neutral characters."""
+    cp = ord(ch)
+    i = bisect.bisect_right(_STARTS, cp) - 1
+    if i >= 0:
+        first, last, code = _RANGES[i]
+        # Vowel signs of Indic and South-East Asian scripts are marks, not letters, yet
+        # they belong to the script; digits and punctuation in those blocks do not.
+        if cp <= last and (ch.isalpha() or unicodedata.category(ch)[0] == "M"):
+            return code
+    return None
+
+
+def script_counts(s: str) -> Counter[str]:
+    """Letters per script; Han merged into Jpan/Kore as explained in the module docstring."""
+    counts: Counter[str] = Counter()
+    for ch in s:
+        if ch.isascii():
+            if ch.isalpha():
+                counts["Latn"] += 1
+            continue
+        code = script_of(ch)
+        if code is not None:
+            counts[code] += 1
+    kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
+    if kana:
+        counts["Jpan"] += kana + counts.pop("Hani", 0)
+    elif counts.get("Hang"):
+        counts["Kore"] += counts.pop("Hang") + counts.pop("Hani", 0)
+    elif "Hang" in counts:
+        del counts["Hang"]
+    return counts
+
+
+@functools.lru_cache(maxsize=65536)
+def dominant_script(s: str) -> str | None:
+    """The script with most letters; None for text without letters.
+
+    Hangul-only text gives ``Kore`` (not ``Hang``) so that callers need one code per language.
+    """
+    counts = script_counts(s)
+    if not counts:
+        return None
+    return counts.most_common(1)[0][0]
