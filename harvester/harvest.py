@@ -135,7 +135,7 @@ class Harvester:
     def __init__(self, engine: Engine, *, pools: HostPools | None = None,
                  settings: HarvestConfig | None = None, sink: PageSink | None = None,
                  progress: Progress | None = None, stop: threading.Event | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] | None = None) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.settings = settings or HarvestConfig()
@@ -154,7 +154,10 @@ class Harvester:
                          follow_redirects=source.follow_redirects, sleep=self._sleep)
 
     def _sleep(self, seconds: float) -> None:
-        if self.stop.wait(seconds):
+        """Waits between retries end early on a stop request (SIGTERM must not wait 5 minutes)."""
+        if self.sleep is not None:
+            self.sleep(seconds)
+        elif self.stop.wait(seconds):
             raise Stopped("stopped while waiting to retry")
 
     # -- one source ----------------------------------------------------------------

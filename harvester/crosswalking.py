@@ -1,0 +1,223 @@
+"""The crosswalk stage: raw records -> ICH records + diagnostics + outbox, one transaction a batch.
+
+Mapping itself is pure (``mappings``); this module is where its results meet the store.
+It is incremental — a raw record is mapped again only when its content, its deleted flag
+or the crosswalk's version changed — and crash-safe, because "what still needs mapping" is
+a query over the store, not a memory of what the harvester did.  Every change that the
+index must see gets an outbox row in the same transaction (no dual writes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from harvester.config import Settings, SourceConfig
+from harvester.errors import ConfigError
+from harvester.store.checkpoints import utcnow
+from harvester.store.models import Diagnostic, IchRecord, Outbox, RawRecord
+from harvester.store.raw import StoredChange
+
+log = logging.getLogger("ichlinks.crosswalk")
+
+BATCH = 500
+
+
+@dataclass
+class MapSummary:
+    source: str
+    mapped: int = 0
+    published: int = 0
+    quarantined: int = 0
+    deleted: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"source": self.source, "mapped": self.mapped, "published": self.published,
+                "quarantined": self.quarantined, "deleted": self.deleted,
+                "changed": self.changed, "unchanged": self.unchanged, "errors": self.errors}
+
+
+@dataclass
+class _Item:
+    raw_id: int
+    identifier: str
+    datestamp: str | None
+    sets: tuple[str, ...]
+    deleted: bool
+    xml: str
+    sha256: str
+    error: str | None
+    harvested_at: datetime | None
+    element: Any = None
+
+
+def _context(source: SourceConfig):  # type: ignore[no-untyped-def]
+    from mappings import SourceContext
+
+    return SourceContext(source=source.name, partner_name=source.partner.name or source.name,
+                         partner_country=source.partner.country,
+                         metadata_prefix=source.metadata_prefix, defaults=dict(source.defaults),
+                         rules=dict(source.rules))
+
+
+def _crosswalk(source: SourceConfig):  # type: ignore[no-untyped-def]
+    from mappings import MappingError, load_crosswalk
+
+    try:
+        return load_crosswalk(source.crosswalk)
+    except MappingError as exc:
+        raise ConfigError(f"crosswalk {source.crosswalk!r} cannot be loaded: {exc}",
+                          key=f"sources.{source.name}.mapping") from exc
+
+
+def _digest(record: dict[str, Any] | None) -> str:
+    if record is None:
+        return ""
+    data = json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+class CrosswalkStage:
+    """Maps what changed; used as the harvester's page sink and by ``ichlinks remap``."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    # -- the harvester's hooks ----------------------------------------------------------
+    def after_page(self, source: SourceConfig, changes: Sequence[StoredChange]) -> None:
+        now = utcnow()
+        items = [_Item(c.raw_id, c.record.header.identifier, c.record.header.datestamp,
+                       tuple(c.record.header.sets), c.record.header.deleted, c.record.xml, c.sha256,
+                       c.record.error, now, c.record.element) for c in changes]
+        self._map_items(source, items, MapSummary(source.name), force=False)
+
+    def after_run(self, source: SourceConfig) -> None:
+        self.map_pending(source)
+
+    # -- sweeps over the store ----------------------------------------------------------
+    def map_pending(self, source: SourceConfig, *, force: bool = False) -> MapSummary:
+        """Map every raw record of the source that needs it (all of them with ``force``)."""
+        summary = MapSummary(source.name)
+        cw = _crosswalk(source)
+        last_id = 0
+        while True:
+            with self.sessions() as s:
+                stmt = (select(RawRecord.id, RawRecord.identifier, RawRecord.datestamp, RawRecord.sets,
+                               RawRecord.deleted, RawRecord.xml, RawRecord.sha256, RawRecord.error,
+                               RawRecord.updated_at)
+                        .outerjoin(IchRecord, IchRecord.raw_id == RawRecord.id)
+                        .where(RawRecord.source == source.name,
+                               RawRecord.metadata_prefix == source.metadata_prefix,
+                               RawRecord.id > last_id)
+                        .order_by(RawRecord.id).limit(BATCH))
+                if not force:
+                    stmt = stmt.where(or_(IchRecord.id.is_(None),
+                                          IchRecord.raw_sha256 != RawRecord.sha256,
+                                          IchRecord.deleted != RawRecord.deleted,
+                                          and_(RawRecord.deleted.is_(False),
+                                               or_(IchRecord.mapping_version.is_(None),
+                                                   IchRecord.mapping_version != cw.version))))
+                rows = s.execute(stmt).all()
+            if not rows:
+                return summary
+            items = [_Item(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
+                     for r in rows]
+            self._map_items(source, items, summary, force=force)
+            last_id = rows[-1][0]
+
+    # -- one batch --------------------------------------------------------------------
+    def _map_items(self, source: SourceConfig, items: Sequence[_Item], summary: MapSummary,
+                   *, force: bool) -> None:
+        from mappings import MappingResult, RawInput, record_id
+
+        if not items:
+            return
+        cw = _crosswalk(source)
+        ctx = _context(source)
+        now = utcnow()
+        results: list[tuple[_Item, str, MappingResult | None]] = []
+        for item in items:
+            rid = record_id(source.name, item.identifier)
+            if item.deleted:
+                results.append((item, rid, None))
+                continue
+            raw = RawInput(identifier=item.identifier, datestamp=item.datestamp, sets=item.sets,
+                           deleted=False, xml=item.xml, sha256=item.sha256,
+                           harvested_at=item.harvested_at.isoformat() if item.harvested_at else None,
+                           element=item.element)
+            results.append((item, rid, cw.map(raw, ctx)))
+        with self.sessions.begin() as s:
+            existing = {row.raw_id: row for row in s.scalars(
+                select(IchRecord).where(IchRecord.raw_id.in_([i.raw_id for i in items])))}
+            for item, rid, result in results:
+                summary.mapped += 1
+                old = existing.get(item.raw_id)
+                diags: list[dict[str, Any]] = []
+                if result is None:
+                    record, quarantined, deleted = None, False, True
+                elif item.error:
+                    record, quarantined, deleted = result.record, True, False
+                    diags.append({"level": "error", "field": None, "code": "unparseable-record",
+                                  "message": item.error, "value": None})
+                else:
+                    record, quarantined, deleted = result.record, result.quarantined, False
+                if result is not None:
+                    diags.extend({"level": d.level, "field": d.field, "code": d.code,
+                                  "message": d.message, "value": d.value} for d in result.diagnostics)
+                published = not deleted and not quarantined
+                summary.published += published
+                summary.quarantined += quarantined
+                summary.deleted += deleted
+                digest = _digest(record)
+                was_published = old is not None and not old.deleted and not old.quarantined
+                changed = (old is None or old.output_sha256 != digest or old.deleted != deleted
+                           or old.quarantined != quarantined)
+                values = {"source": source.name, "category": (record or {}).get("category"),
+                          "deleted": deleted, "quarantined": quarantined,
+                          "record": json.dumps(record, ensure_ascii=False) if record is not None else None,
+                          "diagnostics": json.dumps(diags, ensure_ascii=False),
+                          "mapping": cw.name, "mapping_version": cw.version,
+                          "raw_sha256": item.sha256, "output_sha256": digest}
+                if old is None:
+                    s.add(IchRecord(id=rid, raw_id=item.raw_id, version=1, changed_at=now, **values))
+                elif changed:
+                    s.execute(update(IchRecord).where(IchRecord.id == old.id)
+                              .values(version=old.version + 1, changed_at=now, **values))
+                elif old.mapping_version != cw.version or old.raw_sha256 != item.sha256:
+                    s.execute(update(IchRecord).where(IchRecord.id == old.id).values(
+                        mapping_version=cw.version, raw_sha256=item.sha256,
+                        diagnostics=values["diagnostics"]))
+                if changed:
+                    summary.changed += 1
+                    if old is not None:
+                        s.execute(delete(Diagnostic).where(Diagnostic.raw_id == item.raw_id,
+                                                           Diagnostic.stage == "mapping"))
+                    if diags:
+                        s.execute(insert(Diagnostic), [
+                            {"raw_id": item.raw_id, "source": source.name, "stage": "mapping",
+                             "level": d["level"], "field": d["field"], "code": d["code"],
+                             "message": d["message"], "value": d["value"]} for d in diags])
+                    if published or was_published:
+                        s.add(Outbox(record_id=rid, action="upsert" if published else "delete",
+                                     created_at=now, attempts=0))
+                else:
+                    summary.unchanged += 1
+
+
+def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig]) -> list[MapSummary]:
+    """Re-run the crosswalks over the stored raw records (no network)."""
+    stage = CrosswalkStage(engine, settings)
+    return [stage.map_pending(src, force=True) for src in sources]
