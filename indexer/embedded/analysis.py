@@ -1,0 +1,103 @@
+"""Build the tantivy schema and analysers from ``schema.yaml`` and ``../fields.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import tantivy
+import yaml
+
+from ..search_document import field_config
+from ..segmentation import bigrams
+
+_TOKENIZERS = {
+    "simple": tantivy.Tokenizer.simple,
+    "bigram": lambda: tantivy.Tokenizer.ngram(2, 2, False),
+}
+_FILTERS = {
+    "remove_long_40": lambda: tantivy.Filter.remove_long(40),
+    "lowercase": tantivy.Filter.lowercase,
+    "ascii_fold": tantivy.Filter.ascii_fold,
+}
+
+
+def analyzer_name(form: str) -> str:
+    return f"ich_{form}"
+
+
+def text_field(group: str, form: str) -> str:
+    return f"{group}_{form}"
+
+
+@dataclass(frozen=True)
+class EmbeddedLayout:
+    revision: int
+    schema: tantivy.Schema
+    forms: dict[str, dict[str, Any]]
+    keywords: tuple[str, ...]
+    display: str
+    text_fields: tuple[tuple[str, str, str], ...]   # (group, form, field name)
+
+
+def _build_analyzer(spec: dict[str, Any]) -> tantivy.TextAnalyzer:
+    builder = tantivy.TextAnalyzerBuilder(_TOKENIZERS[spec["tokenizer"]]())
+    for name in spec.get("filters", []):
+        builder = builder.filter(_FILTERS[name]())
+    return builder.build()
+
+
+@lru_cache(maxsize=1)
+def layout() -> EmbeddedLayout:
+    raw = yaml.safe_load(resources.files(__package__).joinpath("schema.yaml").read_text("utf-8"))
+    config = field_config()
+    forms = {str(k): dict(v) for k, v in raw["forms"].items()}
+    if set(forms) != set(config.form_boosts):
+        raise ValueError(f"schema.yaml forms {sorted(forms)} differ from fields.yaml {sorted(config.form_boosts)}")
+    builder = tantivy.SchemaBuilder()
+    for name in raw["keywords"]:
+        builder.add_text_field(name, stored=name == "id", fast=True, tokenizer_name="raw",
+                               index_option="basic")
+    for name, opts in raw["integers"].items():
+        builder.add_integer_field(name, stored=bool(opts["stored"]), indexed=bool(opts["indexed"]),
+                                  fast=bool(opts["fast"]))
+    text_fields = []
+    for group in config.text_groups:
+        for form in forms:
+            name = text_field(group, form)
+            builder.add_text_field(name, stored=False, tokenizer_name=analyzer_name(form))
+            text_fields.append((group, form, name))
+    builder.add_bytes_field(raw["display"], stored=True, indexed=False)
+    return EmbeddedLayout(revision=int(raw["revision"]), schema=builder.build(), forms=forms,
+                          keywords=tuple(raw["keywords"]), display=str(raw["display"]),
+                          text_fields=tuple(text_fields))
+
+
+@lru_cache(maxsize=None)
+def analyzer(form: str) -> tantivy.TextAnalyzer:
+    return _build_analyzer(layout().forms[form])
+
+
+def register_analyzers(index: tantivy.Index) -> None:
+    """Make the custom analysers known to this ``Index`` object (tantivy does not persist them)."""
+    for form in layout().forms:
+        index.register_tokenizer(analyzer_name(form), analyzer(form))
+
+
+def query_tokens(form: str, text: str) -> list[str]:
+    """The terms ``text`` becomes in ``form``, exactly as the index side produced them."""
+    if layout().forms[form].get("tokenizer") == "bigram":
+        return [b.text.lower() for b in bigrams(text)]
+    return analyzer(form).analyze(text)
+
+
+def pretokenized(text: str) -> tantivy.PreTokenizedString:
+    """Index-side bigrams of one value (offsets in bytes, as tantivy expects)."""
+    tokens = []
+    for b in bigrams(text):
+        start = len(text[: b.start].encode("utf-8"))
+        end = start + len(b.text.encode("utf-8"))
+        tokens.append(tantivy.Token(b.text.lower(), b.position, start, end))
+    return tantivy.PreTokenizedString(text, tokens)

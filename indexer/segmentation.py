@@ -1,0 +1,76 @@
+"""Character bigrams for scripts written without spaces between words.
+
+Chinese, Japanese, Thai, Lao, Khmer and Myanmar text has no word separators and
+Korean attaches particles to words ("판소리는"), so a word tokenizer cannot find
+"판소리" or "歌舞伎" inside longer runs.  Overlapping character pairs can: a
+query run's bigrams all occur in any text containing that run.  The embedded
+index stores these bigrams pre-tokenised and queries with the same function,
+so index and query always agree.  (Elasticsearch gets the same effect from its
+built-in ``cjk_bigram`` filter and ``thai`` tokenizer.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Unicode blocks whose text is searched by bigrams (inclusive code point ranges).
+_BIGRAM_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0E00, 0x0E7F),    # Thai
+    (0x0E80, 0x0EFF),    # Lao
+    (0x1000, 0x109F),    # Myanmar
+    (0x1100, 0x11FF),    # Hangul Jamo
+    (0x1780, 0x17FF),    # Khmer
+    (0x2E80, 0x2FDF),    # CJK radicals, Kangxi radicals
+    (0x3005, 0x3007),    # 々 〆 〇
+    (0x3040, 0x30FF),    # Hiragana, Katakana (incl. ー)
+    (0x3130, 0x318F),    # Hangul compatibility Jamo
+    (0x31F0, 0x31FF),    # Katakana phonetic extensions
+    (0x3400, 0x4DBF),    # CJK extension A
+    (0x4E00, 0x9FFF),    # CJK unified ideographs
+    (0xA960, 0xA97F),    # Hangul Jamo extended A
+    (0xAC00, 0xD7FF),    # Hangul syllables, Jamo extended B
+    (0xF900, 0xFAFF),    # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),    # half-width Katakana
+    (0x20000, 0x3FFFF),  # CJK extensions B-H
+)
+
+
+def is_bigram_char(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _BIGRAM_RANGES)
+
+
+@dataclass(frozen=True)
+class Bigram:
+    text: str
+    position: int
+    start: int      # character offsets into the source text
+    end: int
+
+
+def bigrams(text: str) -> list[Bigram]:
+    """Overlapping pairs of every run of bigram-script characters; a lone character is kept alone.
+
+    Positions count tokens without gaps, so a phrase of several runs matches the
+    same runs written one after the other.
+    """
+    out: list[Bigram] = []
+    i, n = 0, len(text)
+    while i < n:
+        if not is_bigram_char(text[i]):
+            i += 1
+            continue
+        j = i
+        while j < n and is_bigram_char(text[j]):
+            j += 1
+        if j - i == 1:
+            out.append(Bigram(text[i], len(out), i, j))
+        else:
+            for k in range(i, j - 1):
+                out.append(Bigram(text[k:k + 2], len(out), k, k + 2))
+        i = j
+    return out
+
+
+def has_bigram_chars(text: str) -> bool:
+    return any(is_bigram_char(ch) for ch in text)
