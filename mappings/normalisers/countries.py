@@ -47,6 +47,8 @@ def _lookup(part: str) -> str | None:
         if code is not None:
             return code
     key = compact_key(_LEADING_ARTICLE.sub("", part))
+    if len(key) <= 2 and key.isascii() and not part.isupper():
+        return None  # "us", "uk" in running text are words
     return tables.names.get(key) or tables.names.get(compact_key(part))
 
 

@@ -25,11 +25,19 @@ _CC_SHORT = re.compile(
     r"\bCC[\s_-]*(BY(?:[\s_-]*(?:NC|ND|SA)){0,2})(?![a-z])(?:[\s_-]*(\d\.\d))?(?:[\s_-]*(IGO))?",
     re.IGNORECASE,
 )
+# "Creative Commons Attribution-NonCommercial-ShareAlike 4.0 International".
+_CC_LONG = re.compile(
+    r"\b(?:Creative\s+Commons\s+)?(Attribution(?:[\s-]*(?:Non[\s-]?Commercial|No[\s-]?Deriv(?:ative)?s|"
+    r"Share[\s-]?Alike))*)[\s-]*(\d\.\d)",
+    re.IGNORECASE,
+)
 _CC_ZERO_SHORT = re.compile(r"\bCC[\s_-]?(?:0|zero)\b(?:[\s_-]*(1\.0))?", re.IGNORECASE)
 # Words that may surround a licence reference without adding anything to it.
 _FILLER = frozenset(
     {"creative", "commons", "license", "licence", "licensed", "international", "unported",
-     "generic", "legalcode", "deed", "public", "domain", "dedication", "universal", "igo"}
+     "generic", "legalcode", "deed", "public", "domain", "dedication", "universal", "igo",
+     "attribution", "noncommercial", "non", "commercial", "noderivatives", "noderivs",
+     "sharealike", "share", "alike"}
 )
 
 
@@ -131,6 +139,18 @@ def _from_cc_short(m: re.Match[str]) -> _Licence | None:
     return _Licence(f"{tables.cc_labels[code]} {version}{suffix}", _cc_uri(code, version, port))
 
 
+def _from_cc_long(m: re.Match[str]) -> _Licence | None:
+    words = m.group(1).lower().replace("-", "").replace(" ", "")
+    elements = {"nc" if "noncommercial" in words else "", "nd" if "noderiv" in words else "",
+                "sa" if "sharealike" in words else ""} - {""}
+    code = "-".join(["by", *sorted(elements)])
+    tables = _tables()
+    version = m.group(2)
+    if version not in tables.cc_versions.get(code, ()):
+        return None
+    return _Licence(f"{tables.cc_labels[code]} {version}", _cc_uri(code, version))
+
+
 def _from_cc_zero(m: re.Match[str]) -> _Licence:
     return _Licence("CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/")
 
@@ -139,6 +159,7 @@ _FINDERS = (
     (_CC_URI, _from_cc_uri),
     (_RS_URI, _from_rs_uri),
     (_CC_SHORT, _from_cc_short),
+    (_CC_LONG, _from_cc_long),
     (_CC_ZERO_SHORT, _from_cc_zero),
 )
 
