@@ -40,20 +40,11 @@ def parse_user_text(q: str | None) -> QueryTerms:
     """Words and phrases of ``q``, NFC-normalised, cut to the limits in ``fields.yaml``."""
     config = field_config()
     text = unicodedata.normalize("NFC", q or "")[: config.max_query_chars]
-    phrases: list[tuple[str, ...]] = []
-    for match in _QUOTED.finditer(text):
-        words = tuple(_plain_words(match.group(1)))
-        if len(words) > 1:
-            phrases.append(words)
-        elif words:
-            phrases.append(words)  # a quoted single word is just that word
+    quoted = [tuple(_plain_words(m.group(1))) for m in _QUOTED.finditer(text)]
     rest = _QUOTED.sub(" ", text)
-    words = list(dict.fromkeys(w for w in _plain_words(rest)))
-    # Single-word "phrases" are ordinary words.
-    for phrase in [p for p in phrases if len(p) == 1]:
-        if phrase[0] not in words:
-            words.append(phrase[0])
-    phrases = list(dict.fromkeys(p for p in phrases if len(p) > 1))
+    # A quoted single word is just that word.
+    words = list(dict.fromkeys(_plain_words(rest) + [q[0] for q in quoted if len(q) == 1]))
+    phrases = list(dict.fromkeys(q for q in quoted if len(q) > 1))
     budget = config.max_query_terms
     phrases = phrases[:budget]
     words = words[: max(0, budget - len(phrases))]
