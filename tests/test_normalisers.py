@@ -218,6 +218,12 @@ def test_normalise_country_negatives(raw: str) -> None:
         ("Tok Pisin", "tpi"),
         ("Lao", "lo"),
         ("Korean language", "ko"),
+        ("English (United States)", "en-US"),
+        ("Portuguese (Brazil)", "pt-BR"),
+        ("Chinese (Taiwan)", "zh-TW"),
+        ("English.", "en"),
+        ("ger", "de"),
+        ("lat", "la"),
         ("no", "no"),  # Norwegian, a real code (and a YAML 1.1 trap)
         ("mul", "mul"),
     ],
@@ -226,7 +232,9 @@ def test_normalise_language(raw: str, expected: str) -> None:
     assert normalise_language(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["zz", "us", "und", "xyz", "", "Klingonish", "English; Korean"])
+@pytest.mark.parametrize(
+    "raw", ["zz", "us", "und", "xyz", "", "Klingonish", "English; Korean", "Latn", "other", "Undefined"]
+)
 def test_normalise_language_unknown_is_none(raw: str) -> None:
     assert normalise_language(raw) is None
 
@@ -392,6 +400,18 @@ def test_guess_language(text: str, expected: str | None) -> None:
         ("1900년경", "1900~", 1900, 1900, True),
         ("2021-11/2021-12", "2021-11/2021-12", 2021, 2021, False),
         ("c. 1900-1920", "1900~/1920", 1900, 1920, True),
+        ("from 1990 to 1995", "1990/1995", 1990, 1995, False),
+        ("between 1990 and 1995", "1990/1995", 1990, 1995, False),
+        # Quirks seen in the captured OAI-PMH samples (CDL, Tethys, NSDL...).
+        ("1922–1972, undated", "1922/1972", 1922, 1972, False),
+        ("1925 1925", "1925", 1925, 1925, False),
+        ("ca. 1973 ca. 1973", "1973~", 1973, 1973, True),
+        ("1927;", "1927", 1927, 1927, False),
+        ("1998.", "1998", 1998, 1998, False),
+        ("Fri, 14 Nov 2008 09:07:25 GMT", "2008-11-14T09:07:25Z", 2008, 2008, False),
+        ("Mon, 9 Apr 2007 14:45:43 +0900", "2007-04-09T14:45:43+09:00", 2007, 2007, False),
+        ("Late 19th century", "18XX", 1800, 1899, False),
+        ("early 1990s", "199X", 1990, 1999, False),
     ],
 )
 def test_parse_date(raw: str, edtf: str, start: int, end: int, approximate: bool) -> None:
@@ -415,6 +435,37 @@ def test_parse_date(raw: str, edtf: str, start: int, end: int, approximate: bool
     ],
 )
 def test_parse_date_unknown_is_none(raw: str) -> None:
+    assert parse_date(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "edtf", "start", "end", "approximate"),
+    [
+        ("after 1800", "1800/..", 1800, None, False),
+        ("ca. after 1650", "1650~/..", 1650, None, True),
+        ("[ca. after 1800]", "1800~/..", 1800, None, True),
+        ("before 1900", "../1900", None, 1900, False),
+        ("1990년 이후", "1990/..", 1990, None, False),
+        ("1945年以前", "../1945", None, 1945, False),
+    ],
+)
+def test_parse_date_open_ranges(
+    raw: str, edtf: str, start: int | None, end: int | None, approximate: bool
+) -> None:
+    assert parse_date(raw) == ParsedDate(edtf, start, end, approximate)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1974, 2005",  # a set of dates is EDTF level 2: not claimed as a range
+        "after 19th century",  # not "from 1800 on"
+        "Mission period",
+        "TEST dcterms:date",
+        "Fri, 31 Feb 2008 09:07:25 GMT",
+    ],
+)
+def test_parse_date_refuses_what_it_cannot_say_exactly(raw: str) -> None:
     assert parse_date(raw) is None
 
 
@@ -454,6 +505,8 @@ def test_parsed_date_is_frozen() -> None:
         (["traditional medicine"], ["knowledge_nature"]),
         (["Music and dance", "ritual", "weaving"], ["craftsmanship", "performing_arts", "social_practices"]),
         (["dance", "Dance", "DANCE"], ["performing_arts"]),  # unique
+        (["Hát then"], ["performing_arts"]),
+        (["씻김굿"], ["social_practices"]),
         ([], []),
     ],
 )
@@ -470,6 +523,13 @@ def test_ich_domains(values: list[str], expected: list[str]) -> None:
         ["crafty politics"],  # "craft" inside a word
         ["Annual report 2021"],
         ["ấn tượng"],  # "impression": not a domain keyword
+        ["then we left"],  # English "then" is not Vietnamese Then singing
+        ["Atlas of Central Asia"],  # not Uzbek atlas silk
+        ["갓난아기"],  # "newborn" contains 갓 (the hat) as a syllable
+        ["유기농 농산물"],  # "organic" contains 유기 (brassware)
+        ["governance architecture"],
+        ["Earthquakes--Personal narratives"],
+        ["flax seed"],
     ],
 )
 def test_ich_domains_negatives(values: list[str]) -> None:
@@ -513,13 +573,32 @@ def test_ich_domains_accepts_any_iterable() -> None:
         ("News", "event"),
         ("Hội thảo khoa học", "event"),
         ("학술대회", "event"),
+        # The head of the phrase decides.
+        ("Exhibition catalogue", "resource"),
+        ("Training manual", "resource"),
+        ("Seminar on ICH safeguarding", "event"),
+        ("Report of the expert meeting", "resource"),
+        ("Museum of Folk Art", "stakeholder"),
+        ("Báo cáo hội thảo", "resource"),  # Vietnamese: head first
+        ("학술대회 자료집", "resource"),  # Korean: head last
+        # dc:type values seen in the captured samples (EPrints, DSpace, NSDL, CDL).
+        ("Conference or Workshop Item", "resource"),
+        ("PeerReviewed", "resource"),
+        ("NonPeerReviewed", "resource"),
+        ("doc-type:ResearchData", "resource"),
+        ("info:eu-repo/semantics/doctoralThesis", "resource"),
+        ("Interactive Simulation", "resource"),
+        ("Instructional Material", "resource"),
+        ("dokument obrazowy", "resource"),
     ],
 )
 def test_category_from_type(raw: str, expected: str) -> None:
     assert category_from_type(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "Miscellaneous", "xyz", "Other"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "Miscellaneous", "xyz", "Other", "Clinical practice", "Program"]
+)
 def test_category_from_type_unknown_is_none(raw: str) -> None:
     assert category_from_type(raw) is None
 
@@ -559,6 +638,12 @@ def test_category_from_type_unknown_is_none(raw: str) -> None:
         ({"dc_type": "Text", "url": "https://example.org/cover.png"}, "image"),
         ({"dc_type": "Image", "fmt": "application/pdf"}, "text"),
         ({"dc_type": "Sound", "url": "https://example.org/record/12"}, "audio"),
+        ({"fmt": "jp2"}, "image"),
+        ({"fmt": "image/vnd.djvu"}, "text"),  # the exact MIME type beats its major type
+        ({"fmt": "application/vnd.ms-powerpoint"}, "text"),
+        ({"fmt": "20 x 25 cm.", "dc_type": "Photograph"}, "image"),  # a size says nothing
+        ({"dc_type": "Monograph"}, "text"),
+        ({"dc_type": "Lithograph"}, "image"),
         ({}, "other"),
     ],
 )
@@ -628,7 +713,16 @@ _BY_SA_4 = "https://creativecommons.org/licenses/by-sa/4.0/"
             "© 2020 ICHCAP. Licensed under CC BY-NC 4.0",
             ("© 2020 ICHCAP. Licensed under CC BY-NC 4.0", "https://creativecommons.org/licenses/by-nc/4.0/"),
         ),
+        (
+            "Creative Commons Attribution 4.0 International (CC BY 4.0)",
+            ("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+        ),
+        (
+            "Creative Commons Attribution-NonCommercial-NoDerivatives 4.0 International License",
+            ("CC BY-NC-ND 4.0", "https://creativecommons.org/licenses/by-nc-nd/4.0/"),
+        ),
         ("All rights reserved", ("All rights reserved", None)),
+        ("cc_by", ("cc_by", None)),  # EPrints' versionless licence code
         ("© 국립무형유산원", ("© 국립무형유산원", None)),
         ("CC BY-SA", ("CC BY-SA", None)),  # no version: no URI can be given
         ("CC BY-SA 9.0", ("CC BY-SA 9.0", None)),  # no such version

@@ -56,7 +56,8 @@ _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 
 _YEAR = r"(\d{4})"
 _APPROX_PREFIX = re.compile(
-    r"^(?:circa|ca\.?|c\.?|approximately|approx\.?|about|around|khoảng|대략|약|约|約)\s*(?=[\d\[])",
+    r"^(?:circa|ca\.?|c\.?|approximately|approx\.?|about|around|khoảng|대략|약|约|約)\s*"
+    r"(?=[\d\[]|after\b|before\b)",
     re.IGNORECASE,
 )
 _APPROX_SUFFIX = re.compile(r"\s*(?:경|頃|ごろ|左右|前後|년경)$")
@@ -86,12 +87,33 @@ _BUDDHIST = re.compile(r"(?:พ\.\s*ศ\.|B\.\s*E\.|BE)\s*(\d{4})", re.IGNORECAS
 _ENGLISH_DMY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?\s+(\d{4})", re.IGNORECASE)
 _ENGLISH_MDY = re.compile(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.IGNORECASE)
 _ENGLISH_MY = re.compile(r"([a-z]+)\.?,?\s+(\d{4})", re.IGNORECASE)
+# RFC 2822 (HTTP, RSS, some OAI providers' dc:date): "Fri, 14 Nov 2008 09:07:25 GMT".
+_RFC2822 = re.compile(
+    r"(?:[a-z]{3},\s*)?(\d{1,2})\s+([a-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?"
+    r"\s*(GMT|UTC|UT|Z|[+-]\d{4})?",
+    re.IGNORECASE,
+)
+# Open-ended: "after 1800" -> 1800/.., "before 1900" -> ../1900 (EDTF level 1 open intervals).
+_AFTER = re.compile(r"(?:after|since|from|post|later than)\s+(.+)|(.+?)\s*(?:년\s*)?(?:이후|以後|以后|以降)", re.IGNORECASE)
+_BEFORE = re.compile(r"(?:before|until|pre|prior to|earlier than)\s+(.+)|(.+?)\s*(?:년\s*)?(?:이전|以前)", re.IGNORECASE)
+# "Late 19th century", "early 1990s": the century or decade is still true, just wider.
+_PART_OF = re.compile(
+    r"^(?:early|mid|middle|late|first half of(?: the)?|second half of(?: the)?|end of(?: the)?|"
+    r"beginning of(?: the)?|turn of(?: the)?)[\s-]+(?=.*(?:century|cent\.|\d0\s*'?s))",
+    re.IGNORECASE,
+)
+_FROM_TO = re.compile(r"(?:from|between)\s+(.+?)\s+(?:to|and|until)\s+(.+)", re.IGNORECASE)
+_UNDATED = frozenset({"undated", "n.d.", "nd", "s.d.", "no date", "unknown", "date unknown"})
 _SEASON_YEAR = re.compile(r"(.+?)\s*,?\s*(\d{4})|(\d{4})\s*(?:년|年)?\s*(.+)")
 
 
 def _ascii_digits(s: str) -> str:
     # Thai, Devanagari, Khmer, full-width... digits -> ASCII, so one set of patterns serves.
     return "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() else ch for ch in s)
+
+
+def _is_season(edtf: str) -> bool:
+    return len(edtf) == 7 and int(edtf[5:7]) >= 21
 
 
 def _day_ok(year: int, month: int, day: int) -> bool:
@@ -165,6 +187,19 @@ def _single(text: str) -> ParsedDate | None:
         return _ymd(year, month, day)  # type: ignore[arg-type]
     if m := _BUDDHIST.fullmatch(text):
         return _ymd(int(m.group(1)) - _BUDDHIST_OFFSET)
+    if m := _RFC2822.fullmatch(text):
+        day, month_name, year, hour, minute = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+        month = _MONTHS.get(month_name.lower())
+        if month is None or not _day_ok(int(year), month, int(day)) or int(hour) > 23 or int(minute) > 59:
+            return None
+        zone = m.group(7) or ""
+        if zone.upper() in ("GMT", "UTC", "UT", "Z"):
+            zone = "Z"
+        elif zone:
+            zone = f"{zone[:3]}:{zone[3:]}"
+        second = m.group(6) or "00"
+        edtf = f"{int(year):04d}-{month:02d}-{int(day):02d}T{hour}:{minute}:{second}{zone}"
+        return ParsedDate(edtf, int(year), int(year))
     if m := _ENGLISH_DMY.fullmatch(text):
         month = _MONTHS.get(m.group(2).lower())
         return _ymd(int(m.group(3)), month, int(m.group(1))) if month else None
@@ -210,6 +245,16 @@ def _qualified(text: str) -> ParsedDate | None:
     if text.endswith("%"):
         qualifier = "%"
         text = text[:-1]
+    text = _PART_OF.sub("", text)
+    if (m := _AFTER.fullmatch(text)) or (m := _BEFORE.fullmatch(text)):
+        inner = _single(m.group(1) or m.group(2))
+        # "after the 19th century" is not "from 1800 on": only plain dates open a range.
+        if inner is None or "T" in inner.edtf or "X" in inner.edtf or _is_season(inner.edtf):
+            return None
+        mark = qualifier
+        if m.re is _AFTER:
+            return ParsedDate(f"{inner.edtf}{mark}/..", inner.start_year, None, bool(qualifier))
+        return ParsedDate(f"../{inner.edtf}{mark}", None, inner.end_year, bool(qualifier))
     parsed = _single(text)
     if parsed is None or not qualifier:
         return parsed
@@ -228,12 +273,16 @@ def _interval(text: str) -> ParsedDate | None:
             if end > start:
                 return ParsedDate(f"{start}/{end}", start, end)
         return None
+    if m := _FROM_TO.fullmatch(text):
+        text = f"{m.group(1)}/{m.group(2)}"
     # Try every separator: "2021-11/2021-12" must split at the slash, not the first hyphen.
     for m in _RANGE_SEPARATOR.finditer(text):
         if m.start() == 0 or m.end() == len(text):
             continue
         first, second = _qualified(text[: m.start()]), _qualified(text[m.end() :])
         if first is None or second is None or "T" in first.edtf + second.edtf:
+            continue
+        if "/" in first.edtf or "/" in second.edtf:
             continue
         if first.start_year > second.end_year:  # type: ignore[operator]
             return None
@@ -250,6 +299,16 @@ def _interval(text: str) -> ParsedDate | None:
 def parse_date(s: str) -> ParsedDate | None:
     """Understand a date written by a cataloguer; None if not understood."""
     text = " ".join(_ascii_digits(unicodedata.normalize("NFKC", s)).split())
+    # "1922–1972, undated": the undated part adds nothing; "1927;": ISBD punctuation.
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) > 1 and any(p.lower() in _UNDATED for p in parts):
+        text = ", ".join(p for p in parts if p.lower() not in _UNDATED)
+    text = re.sub(r"(?<=[\d\]?])\s*[.,;:]+$", "", text)
+    # "1925 1925", "ca. 1973 ca. 1973": the same date given twice (MARC 260/264 duplicates).
+    words = text.split()
+    half = len(words) // 2
+    if half and len(words) % 2 == 0 and words[:half] == words[half:]:
+        text = " ".join(words[:half])
     if not text:
         return None
     return _qualified(text) or _interval(text)

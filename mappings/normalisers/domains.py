@@ -18,17 +18,17 @@ DOMAINS = (
 
 
 @functools.cache
-def _matcher() -> PhraseMatcher:
+def _matcher() -> PhraseMatcher[str]:
     vocabulary = load_vocabulary("domains")
     unknown = set(vocabulary) - set(DOMAINS)
     if unknown:
         raise ValueError(f"domains.yaml names unknown domains: {sorted(unknown)}")
-    return PhraseMatcher(phrase_table(vocabulary))
+    return PhraseMatcher({phrase: domain for phrase, (domain, _) in phrase_table(vocabulary).items()})
 
 
 @functools.lru_cache(maxsize=16384)
 def _domains_of(value: str) -> frozenset[str]:
-    return frozenset(value for _, value in _matcher().find(value))
+    return frozenset(domain for _, _, domain in _matcher().find(value))
 
 
 def ich_domains(values: Iterable[str]) -> list[str]:

@@ -10,6 +10,7 @@ import functools
 import re
 from typing import NamedTuple
 
+from mappings.normalisers.countries import normalise_country
 from mappings.normalisers.folding import compact_key
 from mappings.normalisers.scripts import script_counts
 from mappings.normalisers.text import clean_text
@@ -80,12 +81,20 @@ def _from_name(value: str) -> str | None:
     for suffix in ("language", "languages", "lang"):
         if key.endswith(suffix) and key[: -len(suffix)] in names:
             return names[key[: -len(suffix)]]
-    # "Korean (한국어)", "한국어 (Korean)": either side may be the known one.
+    # "Korean (한국어)", "한국어 (Korean)": either side may be the known one;
+    # "English (United States)", the Windows/Java display form: a region.
     if "(" in value or "（" in value:
-        for piece in re.split(r"[()（）]", value):
-            piece_key = compact_key(piece)
-            if piece_key in names:
-                return names[piece_key]
+        pieces = [p for p in re.split(r"[()（）]", value) if p.strip()]
+        for i, piece in enumerate(pieces):
+            tag = names.get(compact_key(piece))
+            if tag is None:
+                continue
+            if "-" not in tag:
+                for other in pieces[i + 1 :]:
+                    region = normalise_country(other)
+                    if region is not None:
+                        return f"{tag}-{region}"
+            return tag
     return None
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Generic, TypeVar
 
 from mappings.normalisers.folding import phrase_text
 from mappings.normalisers.scripts import script_counts
+
+V = TypeVar("V")
 
 _UNSPACED_SCRIPTS = frozenset({"Hani", "Jpan", "Kore", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 
@@ -21,14 +24,14 @@ def _is_unspaced(phrase: str) -> bool:
     return any(script in _UNSPACED_SCRIPTS for script in script_counts(phrase))
 
 
-class PhraseMatcher:
+class PhraseMatcher(Generic[V]):
     """Maps every vocabulary phrase found in a text to its value (e.g. an ICH domain).
 
     Built once per vocabulary; two compiled alternations keep matching linear in the text.
     """
 
-    def __init__(self, phrases: Mapping[str, str]) -> None:
-        self._values: dict[str, str] = {}
+    def __init__(self, phrases: Mapping[str, V]) -> None:
+        self._values: dict[str, V] = {}
         spaced: list[str] = []
         unspaced: list[str] = []
         for phrase, value in phrases.items():
@@ -51,30 +54,45 @@ class PhraseMatcher:
             re.compile("|".join(re.escape(p) for p in unspaced)) if unspaced else None
         )
 
-    def find(self, text: str) -> list[tuple[int, str]]:
-        """(position, value) of every phrase in ``text``, in text order."""
+    def find(self, text: str) -> list[tuple[int, int, V]]:
+        """(start, end, value) of every phrase in ``text``, in text order.
+
+        Positions are in :func:`phrase_text` of ``text`` (casefolded, spaces collapsed).
+        """
         folded = phrase_text(text)
-        hits: list[tuple[int, str]] = []
+        hits: list[tuple[int, int, V]] = []
         if self._spaced is not None:
-            hits.extend((m.start(), self._values[m.group(1)]) for m in self._spaced.finditer(folded))
+            hits.extend(
+                (m.start(), m.end(), self._values[m.group(1)]) for m in self._spaced.finditer(folded)
+            )
         if self._unspaced is not None:
-            hits.extend((m.start(), self._values[m.group(0)]) for m in self._unspaced.finditer(folded))
-        hits.sort()
+            hits.extend(
+                (m.start(), m.end(), self._values[m.group(0)]) for m in self._unspaced.finditer(folded)
+            )
+        hits.sort(key=lambda hit: hit[0])
         return hits
 
-    def values(self, texts: Iterable[str]) -> set[str]:
+    def values(self, texts: Iterable[str]) -> set[V]:
         """Every value whose phrase occurs in any of ``texts``."""
-        found: set[str] = set()
+        found: set[V] = set()
         for text in texts:
-            found.update(value for _, value in self.find(text))
+            found.update(value for _, _, value in self.find(text))
         return found
 
 
-def phrase_table(vocabulary: Mapping[str, Mapping[str, Iterable[str]]]) -> dict[str, str]:
-    """Flatten ``{value: {language: [phrases]}}`` (the YAML layout) into ``{phrase: value}``."""
-    table: dict[str, str] = {}
+def phrase_table(
+    vocabulary: Mapping[str, Mapping[str, Iterable[str]]], *, skip: frozenset[str] = frozenset()
+) -> dict[str, tuple[str, str]]:
+    """Flatten ``{value: {language: [phrases]}}`` (the YAML layout) into
+    ``{phrase: (value, language)}``; the first value listed for a phrase wins.
+
+    ``skip`` names sub-keys that are not languages (e.g. ``exact``).
+    """
+    table: dict[str, tuple[str, str]] = {}
     for value, by_language in vocabulary.items():
-        for phrases in by_language.values():
+        for language, phrases in by_language.items():
+            if language in skip:
+                continue
             for phrase in phrases or []:
-                table.setdefault(str(phrase), str(value))
+                table.setdefault(str(phrase), (str(value), str(language)))
     return table
