@@ -1,0 +1,322 @@
+"""A compiled crosswalk: XPaths compiled once, transform chains checked, ready to map records.
+
+Mapping is pure (no database, no network), so a corrected crosswalk can be re-run over stored
+raw records at any time.  Bad data never raises: it becomes diagnostics, and only a missing
+required field (title, category) quarantines a record.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from lxml import etree
+
+from mappings.category import resolve_category
+from mappings.definition import Definition, RuleDef
+from mappings.errors import MappingError
+from mappings.fields import FIELDS, dedupe_key
+from mappings.identity import record_id
+from mappings.normalisers.text import clean_text
+from mappings.records import MappingDiagnostic, MappingResult, RawInput, SourceContext
+from mappings.schema import SCHEMA_VERSION
+from mappings.transforms import TRANSFORMS, ArgumentCompiler, ArgumentError, Step
+from mappings.transforms.registry import ANY, LANGUAGE, TEXT, node_text
+from mappings.values import Env, Item
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+_BASE_NAMESPACES = {"oai": OAI_NS, "xml": "http://www.w3.org/XML/1998/namespace"}
+# "dc:title" - a plain child step, answered from a per-record index of the root's children
+# instead of an XPath evaluation (most crosswalk paths are like this; it halves oai_dc time).
+_CHILD_STEP = re.compile(r"^\s*([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)\s*$")
+_CHILDREN = "children"
+_RDF_RESOURCE = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}resource"
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+
+Override = Callable[[Any, Env], Iterable[Any]]
+
+_parsers = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers must not be shared between threads.
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
+                                 remove_comments=True, encoding="utf-8")
+        _parsers.parser = parser
+    return parser
+
+
+class _Selector:
+    __slots__ = ("expression", "tag", "xpath")
+
+    def __init__(self, expression: str, namespaces: dict[str, str]) -> None:
+        self.expression = expression
+        match = _CHILD_STEP.match(expression)
+        if match and match.group(1) in namespaces:
+            self.tag: str | None = "{%s}%s" % (namespaces[match.group(1)], match.group(2))
+            self.xpath = None
+        else:
+            self.tag = None
+            self.xpath = etree.XPath(expression, namespaces=namespaces)
+
+    def items(self, env: Env) -> list[Item]:
+        memo = env.memo
+        cached = memo.get(self.expression)
+        if cached is not None:
+            return cached
+        if self.tag is not None:
+            children = memo.get(_CHILDREN)
+            if children is None:
+                children = {}
+                for child in env.root:
+                    children.setdefault(child.tag, []).append(child)
+                memo[_CHILDREN] = children
+            nodes: Any = children.get(self.tag, ())
+        else:
+            nodes = self.xpath(env.root)  # type: ignore[misc]
+            if not isinstance(nodes, list):
+                nodes = [nodes]
+        out = []
+        for node in nodes:
+            text = clean_text(node_text(node))
+            if not text and not isinstance(node, str):
+                # RDF/XML: an empty property element's value is the resource it points to.
+                text = clean_text(node.get(_RDF_RESOURCE) or node.get(_RDF_ABOUT) or "")
+            if text:
+                out.append(Item(text, node))
+                if "&#" in text or "&amp;" in text:
+                    # Kept as is (nothing is altered), but worth telling the partner.
+                    env.report("warning", "escaped-markup",
+                               "text contains escaped markup (double-escaped character reference?)",
+                               text[:200])
+        memo[self.expression] = out
+        return out
+
+
+class _Rule:
+    __slots__ = ("selectors", "override", "steps")
+
+    def __init__(self, selectors: tuple[_Selector, ...], override: Override | None,
+                 steps: tuple[Step, ...]) -> None:
+        self.selectors = selectors
+        self.override = override
+        self.steps = steps
+
+    def run(self, env: Env) -> list[Item]:
+        if self.override is not None:
+            items = [value if isinstance(value, Item) else Item(clean_text(str(value)))
+                     for value in self.override(env.root, env)]
+            items = [item for item in items if item.text]
+        elif len(self.selectors) == 1:
+            items = self.selectors[0].items(env)
+        else:
+            items = [item for selector in self.selectors for item in selector.items(env)]
+        for step in self.steps:
+            if not items:
+                break
+            items = step(items, env)
+        return items
+
+
+class Crosswalk:
+    """One crosswalk, loaded from YAML and compiled; immutable and safe to share between threads."""
+
+    def __init__(self, definition: Definition) -> None:
+        self.definition = definition
+        self.name = definition.name
+        self.version = definition.version
+        self.path = definition.path
+        namespaces = {**_BASE_NAMESPACES, **definition.namespaces}
+        self._namespaces = namespaces
+        try:
+            self._root = etree.XPath(definition.root, namespaces=namespaces)
+        except etree.XPathSyntaxError as exc:
+            raise MappingError(f"root XPath {definition.root!r} does not compile: {exc}",
+                               path=definition.path, line=definition.root_line, field="root") from None
+        compiler = ArgumentCompiler(namespaces)
+        self._hints = {name: self._compile(rule, f"hints.{name}", frozenset({LANGUAGE}), compiler)
+                       for name, rule in definition.hints.items()}
+        self._fields = [(name, self._compile_field(name, compiler)) for name in FIELDS
+                        if name in definition.fields]
+        self._maps_category = "category" in definition.fields
+
+    def __repr__(self) -> str:
+        return f"<Crosswalk {self.name} {self.version}>"
+
+    # -- compiling ---------------------------------------------------------------------------
+
+    def _compile_field(self, name: str, compiler: ArgumentCompiler) -> tuple[_Rule, ...]:
+        spec = FIELDS[name]
+        return tuple(self._compile(rule, name, spec.kinds, compiler)
+                     for rule in self.definition.fields[name].rules)
+
+    def _compile(self, rule: RuleDef, field: str, wanted: frozenset[str],
+                 compiler: ArgumentCompiler) -> _Rule:
+        def fail(message: str, line: int | None) -> MappingError:
+            return MappingError(message, path=rule.path, line=line, field=field)
+
+        selectors = []
+        for expression in rule.xpaths:
+            try:
+                selectors.append(_Selector(expression, self._namespaces))
+            except etree.XPathSyntaxError as exc:
+                raise fail(f"XPath {expression!r} does not compile: {exc}", rule.line) from None
+        override = None
+        if rule.override is not None:
+            module = importlib.import_module(rule.overrides_module or "")
+            override = getattr(module, rule.override, None)
+            if not callable(override):
+                raise fail(f"{rule.overrides_module} has no function {rule.override!r}", rule.line)
+        kind = TEXT
+        steps = []
+        for step in rule.steps:
+            spec = TRANSFORMS.get(step.name)
+            if spec is None:
+                raise fail(f"unknown transform {step.name!r}; known: {', '.join(sorted(TRANSFORMS))}",
+                           step.line)
+            if ANY not in spec.accepts and kind not in spec.accepts:
+                raise fail(f"transform {step.name!r} takes {'/'.join(sorted(spec.accepts))} values, "
+                           f"but gets {kind}", step.line)
+            try:
+                args = compiler.compile(spec, step.args)
+            except ArgumentError as exc:
+                raise fail(str(exc), step.line) from None
+            if args.get("hint") and args["hint"] not in self.definition.hints:
+                raise fail(f"hint {args['hint']!r} is not declared under 'hints:'", step.line)
+            steps.append(spec.factory(**args))
+            kind = spec.output_kind(kind)
+        if kind not in wanted:
+            raise fail(f"the transforms produce {kind} values; this field needs "
+                       f"{' or '.join(sorted(wanted))}", rule.line)
+        return _Rule(tuple(selectors), override, tuple(steps))
+
+    # -- mapping -----------------------------------------------------------------------------
+
+    def map(self, raw: RawInput, ctx: SourceContext) -> MappingResult:
+        """Map one raw record; never raises for anything the record contains."""
+        if raw.deleted:
+            return MappingResult(None, True, (MappingDiagnostic(
+                "info", "record", "deleted", "deleted records are tombstoned, not mapped"),))
+        record = self._skeleton(raw, ctx)
+        diagnostics: list[MappingDiagnostic] = []
+        try:
+            return self._map(raw, ctx, record, diagnostics)
+        except Exception as exc:  # the per-record boundary: one bad record must not stop a harvest
+            diagnostics.append(MappingDiagnostic("error", "record", "mapping-failed",
+                                                 f"{type(exc).__name__}: {exc}"))
+            return MappingResult(record, True, tuple(diagnostics))
+
+    def _element(self, raw: RawInput, diagnostics: list[MappingDiagnostic]) -> Any:
+        if raw.element is not None:
+            return raw.element
+        try:
+            return etree.fromstring(raw.xml.encode("utf-8"), _parser())
+        except etree.XMLSyntaxError as exc:
+            diagnostics.append(MappingDiagnostic("error", "record", "invalid-xml",
+                                                 f"the stored record is not well-formed XML: {exc}"))
+            return None
+
+    def _map(self, raw: RawInput, ctx: SourceContext, record: dict[str, Any],
+             diagnostics: list[MappingDiagnostic]) -> MappingResult:
+        element = self._element(raw, diagnostics)
+        if element is None:
+            return MappingResult(record, True, tuple(diagnostics))
+        roots = self._root(element)
+        root = roots[0] if isinstance(roots, list) and roots else None
+        if root is None or not isinstance(root.tag, str):
+            diagnostics.append(MappingDiagnostic(
+                "error", "record", "no-metadata",
+                f"no metadata matching {self.definition.root!r} ({self.name} crosswalk)"))
+            return MappingResult(record, True, tuple(diagnostics))
+
+        env = Env(raw, ctx, root)
+        env.diagnostics = diagnostics
+        for name, rule in self._hints.items():
+            env.field = f"hints.{name}"
+            found = rule.run(env)
+            env.hints[name] = found[0].text if found else None
+
+        for name, rules in self._fields:
+            env.field = name
+            items: list[Item] = []
+            for rule in rules:
+                items.extend(rule.run(env))
+            spec = FIELDS[name]
+            if name == "category":
+                record["category"] = resolve_category([item.text for item in items], env)
+                continue
+            if not items:
+                continue
+            values = []
+            seen = set()
+            for item in items:
+                value = spec.write(item)
+                key = dedupe_key(value)
+                if key not in seen:
+                    seen.add(key)
+                    values.append(value)
+            if name == "rights":
+                record["rights"] = {"statement": next((v[0] for v in values if v[0]), None),
+                                    "uri": next((v[1] for v in values if v[1]), None)}
+            elif name.startswith("links."):
+                record["links"][name[6:]] = values[0]
+            elif spec.many:
+                record[name] = values
+            else:
+                record[name] = values[0]
+
+        if not self._maps_category:
+            env.field = "category"
+            record["category"] = resolve_category([], env)
+        self._defaults(record, env)
+
+        quarantined = False
+        if not record["title"]:
+            env.report("error", "missing-title", "the record has no title", field="title")
+            quarantined = True
+        if record["category"] is None:
+            env.report("error", "missing-category",
+                       "no category from the source's rules, the type vocabulary or defaults",
+                       field="category")
+            quarantined = True
+        return MappingResult(record, quarantined, tuple(diagnostics))
+
+    def _defaults(self, record: dict[str, Any], env: Env) -> None:
+        defaults = env.ctx.defaults or {}
+        if not record["countries"]:
+            country = defaults.get("country") or env.ctx.partner_country
+            if isinstance(country, str) and len(country) == 2 and country.isalpha():
+                record["countries"] = [country.upper()]
+                env.report("info", "default-country",
+                           "no country in the record; the source's country is used", country,
+                           field="countries")
+        if not record["languages"] and isinstance(defaults.get("language"), str):
+            record["languages"] = [defaults["language"]]
+            env.report("info", "default-language",
+                       "no language in the record; the source's default language is used",
+                       defaults["language"], field="languages")
+
+    def _skeleton(self, raw: RawInput, ctx: SourceContext) -> dict[str, Any]:
+        """Every key of the ICH record, empty: the shape never depends on the source."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "id": record_id(ctx.source, raw.identifier),
+            "source": ctx.source,
+            "partner": {"name": ctx.partner_name, "country": ctx.partner_country},
+            "oai": {"identifier": raw.identifier, "datestamp": raw.datestamp, "sets": list(raw.sets),
+                    "metadata_prefix": ctx.metadata_prefix},
+            "category": None,
+            "title": [], "alternative_titles": [], "description": [], "subjects": [],
+            "ich_domains": [], "countries": [], "places": [], "communities": [], "dates": [],
+            "languages": [], "creators": [], "contributors": [], "publisher": [],
+            "identifiers": [], "media": [], "resource_type": None,
+            "links": {"landing_page": None, "thumbnail": None},
+            "rights": {"statement": None, "uri": None},
+            "provenance": {"harvested_at": raw.harvested_at, "mapping": self.name,
+                           "mapping_version": self.version, "raw_sha256": raw.sha256},
+        }

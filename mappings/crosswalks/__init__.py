@@ -1,0 +1,1 @@
+"""Bundled crosswalk definitions (one YAML file each); see mappings.catalogue."""

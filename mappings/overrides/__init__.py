@@ -1,0 +1,1 @@
+"""Python overrides for crosswalk fields whose logic cannot be declared (one module per crosswalk)."""

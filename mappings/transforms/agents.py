@@ -1,0 +1,49 @@
+"""Who: creators and contributors with an optional role."""
+
+from __future__ import annotations
+
+from mappings.normalisers.languages import guess_language
+from mappings.normalisers.text import clean_text
+from mappings.transforms.language import in_script_of, normalised_language
+from mappings.transforms.registry import (AGENT, TEXT, Param, Step, first_text, node_text,
+                                          transform)
+from mappings.values import Env, Item
+
+
+def name_language(label: str, hinted: str | None) -> str | None:
+    # A Latin-script name says nothing about its language ("Ruh, Kurt" in an Italian book).
+    if hinted and not in_script_of("en", label) and in_script_of(hinted, label):
+        return hinted
+    return guess_language(label[:200])
+
+
+@transform("agent", accepts=(TEXT,), produces=AGENT,
+           params={"name": Param("xpath"), "role": Param("xpath"), "default_role": Param("str"),
+                   "hint": Param("str")})
+def agent(name, role, default_role, hint) -> Step:  # type: ignore[no-untyped-def]
+    """A person or body. ``name``/``role`` are sub-XPaths relative to the value's element
+    (MODS ``mods:namePart``/``mods:role/mods:roleTerm``); without them the whole text is the name.
+    ``lang`` is the source's xml:lang, else the script's guess (names are not translated, so
+    the source's default language says nothing about them), or with ``hint`` the record-level
+    language when the name is written in its non-Latin script (a kanji name in a Japanese
+    book is Japanese, not the Chinese a script guess says)."""
+
+    def step(items: list[Item], env: Env) -> list[Item]:
+        out = []
+        for item in items:
+            label = item.text
+            if name is not None:
+                parts = name(item.node) if item.node is not None and not isinstance(item.node, str) else []
+                label = clean_text(", ".join(t for t in (clean_text(node_text(p)) for p in parts) if t))
+            if not label:
+                continue
+            found_role = first_text(role, item.node) if role is not None else None
+            given = env.source_lang(item)
+            tag = normalised_language(given) if given else name_language(label, env.hints.get(hint) if hint else None)
+            data = {"name": label, "role": clean_text(found_role) if found_role else default_role,
+                    "lang": tag}
+            out.append(item.derive(label, data=data))
+        return out
+
+    return step
+

@@ -1,0 +1,127 @@
+"""Languages: of each text value (``lang``) and of the described resource (``language``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from mappings.normalisers import languages as _languages
+from mappings.transforms.registry import LANGSTRING, LANGUAGE, TEXT, Param, Step, transform
+from mappings.values import Env, Item
+
+# Script detection needs a sample, not a whole 10 KB abstract.
+_SAMPLE = 200
+
+# ISO 639-2 special codes: "undetermined" and "no linguistic content" say nothing to index.
+_NOT_A_LANGUAGE = frozenset({"und", "zxx"})
+
+_UNRECOGNISED = Param("choice", default="warning", choices=("warning", "info", "ignore"))
+
+
+@lru_cache(maxsize=4096)
+def normalised_language(tag: str) -> str | None:
+    return _languages.normalise_language(tag)
+
+
+def _with_script(tag: str, text: str) -> str:
+    if text.isascii():
+        # Most metadata is ASCII: its script is Latin if it has a letter at all, so one cached
+        # probe per tag answers for every such value.
+        return _latin_form(tag) if text.lower() != text.upper() else tag
+    return _languages.with_script(tag, text[:_SAMPLE])
+
+
+@lru_cache(maxsize=1024)
+def _latin_form(tag: str) -> str:
+    return _languages.with_script(tag, "a")
+
+
+@lru_cache(maxsize=16384)
+def _untagged(text: str, defaults: tuple[str, ...]) -> str | None:
+    """Language of untagged text; cached because subjects and types repeat across a collection."""
+    for default in defaults:
+        if _with_script(default, text) == default:
+            return default
+    guess = _languages.guess_language(text[:_SAMPLE])
+    if guess:
+        return guess
+    if defaults:
+        return _with_script(defaults[0], text)
+    return None
+
+
+def in_script_of(tag: str, text: str) -> bool:
+    """Is the text written in the language's usual script (or in no script at all)?"""
+    return _with_script(tag, text) == tag
+
+
+def resolve_language(item: Item, env: Env, hint: str | None) -> tuple[str | None, bool]:
+    """(BCP 47 tag, guessed) for one text value.
+
+    A source ``xml:lang`` wins (normalised, plus a script subtag when the text is not in the
+    language's usual script).  Untagged text takes the default language (the record's hint if
+    any, else the source's) when the text is in that language's usual script; otherwise the
+    script's own guess (Hangul -> ko, Mongolian script -> mn-Mong); otherwise the default with
+    a script subtag (romanised Japanese under a ``ja`` hint becomes ``ja-Latn``).
+    """
+    text = item.text
+    given = env.source_lang(item)
+    if given:
+        tag = normalised_language(given)
+        if tag is not None:
+            return _with_script(tag, text), False
+        env.report("warning", "unknown-language", f"xml:lang {given!r} is not a known language tag",
+                   given)
+    # A record-level hint (the MARC 008 language of a title) is more specific than the
+    # source-wide default, so it replaces it rather than competing with it.
+    default = (env.hints.get(hint) if hint else None) or env.default_language
+    defaults = (default,) if default else ()
+    tag = _untagged(text, defaults)
+    return tag, tag is not None
+
+
+@transform("lang", accepts=(TEXT,), produces=LANGSTRING,
+           params={"hint": Param("str")}, primary="hint")
+def lang(hint: str | None) -> Step:
+    """Give each value its language: xml:lang kept (BCP 47), else guessed and marked guessed.
+
+    ``hint`` names a record-level language (declared under ``hints:``), e.g. the MARC 008/041
+    language for a title transcribed from the item itself.
+    """
+
+    def step(items: list[Item], env: Env) -> list[Item]:
+        out = []
+        guessed_tags = []
+        for item in items:
+            tag, guessed = resolve_language(item, env, hint)
+            out.append(Item(item.text, item.node, tag, guessed, item.data))
+            if guessed:
+                guessed_tags.append(tag or "")
+        if guessed_tags:
+            env.report("info", "guessed-language",
+                       "language not tagged in the source; guessed from the script or source defaults",
+                       guessed_tags[0] or None)
+        return out
+
+    return step
+
+
+@transform("language", accepts=(TEXT,), produces=LANGUAGE,
+           params={"unrecognised": _UNRECOGNISED}, primary="unrecognised")
+def language(unrecognised: str) -> Step:
+    """A language code or name (dc:language, MARC 041, languageTerm) as a BCP 47 tag."""
+
+    def step(items: list[Item], env: Env) -> list[Item]:
+        out = []
+        for item in items:
+            if item.text.casefold() in _NOT_A_LANGUAGE:
+                continue
+            tag = normalised_language(item.text)
+            if tag is None:
+                if unrecognised != "ignore":
+                    env.report(unrecognised, "unknown-language",
+                               f"{item.text!r} is not a known language", item.text)
+                continue
+            out.append(item.derive(tag))
+        return out
+
+    return step
