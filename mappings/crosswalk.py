@@ -24,7 +24,7 @@ from mappings.normalisers.text import clean_text
 from mappings.records import MappingDiagnostic, MappingResult, RawInput, SourceContext
 from mappings.schema import SCHEMA_VERSION
 from mappings.transforms import TRANSFORMS, ArgumentCompiler, ArgumentError, Step
-from mappings.transforms.registry import ANY, LANGUAGE, TEXT, node_text
+from mappings.transforms.registry import ANY, LANGUAGE, TEXT, compile_xpath, node_text
 from mappings.values import Env, Item
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
@@ -62,7 +62,7 @@ class _Selector:
             self.xpath = None
         else:
             self.tag = None
-            self.xpath = etree.XPath(expression, namespaces=namespaces)
+            self.xpath = compile_xpath(expression, namespaces)
 
     def items(self, env: Env) -> list[Item]:
         memo = env.memo
@@ -134,8 +134,8 @@ class Crosswalk:
         namespaces = {**_BASE_NAMESPACES, **definition.namespaces}
         self._namespaces = namespaces
         try:
-            self._root = etree.XPath(definition.root, namespaces=namespaces)
-        except etree.XPathSyntaxError as exc:
+            self._root = compile_xpath(definition.root, namespaces)
+        except etree.XPathError as exc:
             raise MappingError(f"root XPath {definition.root!r} does not compile: {exc}",
                                path=definition.path, line=definition.root_line, field="root") from None
         compiler = ArgumentCompiler(namespaces)
@@ -164,7 +164,7 @@ class Crosswalk:
         for expression in rule.xpaths:
             try:
                 selectors.append(_Selector(expression, self._namespaces))
-            except etree.XPathSyntaxError as exc:
+            except etree.XPathError as exc:
                 raise fail(f"XPath {expression!r} does not compile: {exc}", rule.line) from None
         override = None
         if rule.override is not None:

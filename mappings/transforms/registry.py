@@ -82,6 +82,17 @@ def transform(name: str, *, accepts: tuple[str, ...], produces: str | None,
     return register
 
 
+_PROBE = etree.Element("probe")
+
+
+def compile_xpath(expression: str, namespaces: Mapping[str, str]) -> etree.XPath:
+    """Compile and try once on an empty element: lxml only notices an undeclared prefix or an
+    unknown function when evaluating, and that must be a load-time error, not a per-record one."""
+    xpath = etree.XPath(expression, namespaces=dict(namespaces))
+    xpath(_PROBE)
+    return xpath
+
+
 class ArgumentCompiler:
     """Checks and compiles a step's YAML arguments; XPaths get the crosswalk's namespaces."""
 
@@ -90,8 +101,8 @@ class ArgumentCompiler:
 
     def xpath(self, expression: str) -> etree.XPath:
         try:
-            return etree.XPath(expression, namespaces=self.namespaces)
-        except etree.XPathSyntaxError as exc:
+            return compile_xpath(expression, self.namespaces)
+        except etree.XPathError as exc:
             raise ArgumentError(f"XPath {expression!r} does not compile: {exc}") from exc
 
     def compile(self, spec: TransformSpec, raw: Any) -> dict[str, Any]:
