@@ -30,10 +30,12 @@ class QueryTerms:
 
 def _plain_words(text: str) -> list[str]:
     # Letters, digits and combining marks (Thai vowels, Vietnamese tones in NFD)
-    # make words; everything else separates them.
+    # make words; everything else separates them.  Overlong words are cut: no real
+    # word is 50 characters, and each CJK character becomes an engine clause.
     cleaned = "".join(
         ch if ch.isalnum() or unicodedata.category(ch).startswith("M") else " " for ch in text)
-    return cleaned.split()
+    limit = field_config().max_word_chars
+    return [word[:limit] for word in cleaned.split()]
 
 
 def parse_user_text(q: str | None) -> QueryTerms:

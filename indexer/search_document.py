@@ -29,6 +29,7 @@ class FieldConfig:
     snippet_chars: int
     max_query_chars: int
     max_query_terms: int
+    max_word_chars: int
 
 
 @lru_cache(maxsize=1)
@@ -47,6 +48,7 @@ def field_config() -> FieldConfig:
         snippet_chars=int(raw["snippet_chars"]),
         max_query_chars=int(raw["query_limits"]["max_chars"]),
         max_query_terms=int(raw["query_limits"]["max_terms"]),
+        max_word_chars=int(raw["query_limits"]["max_word_chars"]),
     )
 
 

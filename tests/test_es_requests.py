@@ -175,16 +175,18 @@ XOAN = record("xoan", "Hát xoan", countries=["VN"])
 # -- the index definition ----------------------------------------------------------------------
 
 BUILTIN_TOKENIZERS = {"standard", "thai", "whitespace", "keyword"}
-BUILTIN_FILTERS = {"lowercase", "asciifolding", "cjk_width", "cjk_bigram"}
+BUILTIN_FILTERS = {"lowercase", "asciifolding", "cjk_width", "cjk_bigram", "keep_types"}
 
 
 def test_index_definition_uses_only_analysis_built_into_a_stock_image():
     body = index_body()
     analysis = body["settings"]["analysis"]
     assert "icu" not in json.dumps(body).lower() and "kuromoji" not in json.dumps(body).lower()
+    custom = {name: spec["type"] for name, spec in analysis.get("filter", {}).items()}
+    assert set(custom.values()) <= BUILTIN_FILTERS
     for name, analyzer in analysis["analyzer"].items():
         assert analyzer["tokenizer"] in BUILTIN_TOKENIZERS, name
-        assert set(analyzer.get("filter", [])) <= BUILTIN_FILTERS, name
+        assert {custom.get(f, f) for f in analyzer.get("filter", [])} <= BUILTIN_FILTERS, name
     used = {spec.get("analyzer") for spec in body["mappings"]["properties"].values()}
     used |= {sub["analyzer"] for spec in body["mappings"]["properties"].values()
              for sub in spec.get("fields", {}).values()}
@@ -487,3 +489,22 @@ def test_rebuild_with_a_wrong_count_drops_the_new_index_and_never_touches_the_al
         backend_for(fake).rebuild(iter([IndexOp("upsert", PANSORI["id"], 1, PANSORI)]), expected=2)
     assert fake.requests("POST", "/_aliases") == []
     assert [s.path for s in fake.requests("DELETE", ".*")] == ["/ichlinks-v2"]
+
+
+def test_a_refused_search_answers_nothing_found_instead_of_raising(fake):
+    fake.on("POST|GET", "/ichlinks/_search", (400, {"error": {"type": "too_many_nested_clauses",
+                                                              "reason": "Query contains too many nested clauses"},
+                                                    "status": 400}))
+    res = backend_for(fake).search(SearchQuery(q="판" * 200))
+    assert res == {"total": 0, "results": [], "facets": {name: {} for name in FACET_FIELDS}}
+
+
+def test_an_unreachable_cluster_on_search_is_reported_as_unavailable():
+    from indexer import BackendUnavailable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    backend = open_backend(SearchSettings(backend="elasticsearch", url=f"http://127.0.0.1:{port}"))
+    with pytest.raises(BackendUnavailable):
+        backend.search(SearchQuery(q="xoan"))

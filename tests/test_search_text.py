@@ -58,7 +58,12 @@ def test_limits_cut_hostile_input():
     terms = parse_user_text(" ".join(f"w{i}" for i in range(1000)))
     assert len(terms.words) == config.max_query_terms
     terms = parse_user_text("a" * 10_000)
-    assert terms.words == ("a" * config.max_query_chars,)
+    assert terms.words == ("a" * config.max_word_chars,)
+    terms = parse_user_text("ab " * 10_000)
+    assert terms.words == ("ab",)
+    terms = parse_user_text(" ".join([f"{i}" * 45 for i in range(5)] + ["tail"]))
+    assert config.max_query_chars < 5 * 46
+    assert "tail" not in terms.words, "text beyond max_chars is ignored"
 
 
 @settings(max_examples=200, deadline=None)
@@ -67,6 +72,7 @@ def test_any_text_parses_into_plain_words(text):
     terms = parse_user_text(text)
     for word in terms.words + tuple(w for p in terms.phrases for w in p):
         assert word and not any(ch.isspace() or ch in '"\\*?(){}[]:^~' for ch in word)
+        assert len(word) <= field_config().max_word_chars
     assert len(terms.words) + len(terms.phrases) <= field_config().max_query_terms
 
 

@@ -13,13 +13,21 @@ with backoff on 429; connection trouble fails the remaining ops of the batch
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import (
+    ApiError,
+    BadRequestError,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    helpers,
+)
 
 from ..contract import ApplyResult, IndexOp, SearchQuery, SearchSettings
 from ..errors import BackendUnavailable, IndexingError, RebuildCountMismatch
@@ -36,6 +44,8 @@ MAX_BACKOFF = 30.0
 REQUEST_TIMEOUT = 30.0
 
 _ES_ERRORS = (ApiError, TransportError)
+
+log = logging.getLogger("ichlinks.index")
 
 
 def _redact(url: str) -> str:
@@ -154,6 +164,11 @@ class ElasticsearchBackend:
             response = self._client.search(index=self.alias, body=search_body(request))
         except NotFoundError:
             return {"total": 0, "results": [], "facets": empty_facets()}  # nothing indexed yet
+        except BadRequestError as exc:
+            # Our query, built from user text, was refused (e.g. too many clauses): the
+            # contract promises no exception for user text, so answer "nothing found".
+            log.warning("elasticsearch refused a search (%s); answering no results", exc)
+            return {"total": 0, "results": [], "facets": empty_facets()}
         except _ES_ERRORS as exc:
             raise BackendUnavailable(f"elasticsearch search failed: {exc}") from exc
         return search_result(response.body, request)
