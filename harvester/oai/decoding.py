@@ -146,8 +146,11 @@ def _lookup(name: str | None, diagnostics: list[Diagnostic], where: str) -> str 
         return None
     try:
         codec = codecs.lookup(name.strip().strip("\"'")).name
-        b"".decode(codec)  # refuses bytes-to-bytes codecs such as base64 or rot13
-    except (LookupError, ValueError):
+        try:  # bytes.decode refuses codecs that are not charsets, such as base64 or rot13
+            b"\x00\x00\x00\x00".decode(codec)
+        except UnicodeDecodeError:
+            pass
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         codec = ""
     if not codec or codec in _REFUSED_CODECS:
         diagnostics.append(Diagnostic(WARNING, "unknown-charset",

@@ -105,6 +105,10 @@ def _parse(body: bytes, http_charset: str | None) -> OAIResponse:
                            f"DOCTYPE at {lines.where(_unshift(sanitised, offset))} ignored: no DTD "
                            f"loaded, no entity expanded")
                 for offset in layout.doctype_offsets)
+    if layout.trailing_offset is not None:
+        page.append(Diagnostic(WARNING, "trailing-content",
+                               f"text after the root element at "
+                               f"{lines.where(_unshift(sanitised, layout.trailing_offset))} ignored"))
     if root == "record":
         parts = EnvelopeParts()
         page.append(Diagnostic(WARNING, "missing-envelope",

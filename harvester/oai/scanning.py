@@ -68,6 +68,7 @@ class PageLayout:
     envelope: str  # the root element's text with every record span cut out
     records: tuple[RecordSpan, ...]
     doctype_offsets: tuple[int, ...]  # where DOCTYPE declarations were seen (never parsed)
+    trailing_offset: int | None = None  # where text after the root element begins, if any
 
 
 def local_name(qname: str) -> str:
@@ -92,7 +93,6 @@ def scan_page(text: str) -> PageLayout:
     envelope_parts: list[str] = []
     doctypes: list[int] = []
     root_name: str | None = None
-    root_start = 0
     envelope_from = 0  # where the envelope text not yet copied begins
     inherited: dict[str, str] | None = None  # declarations in scope for records, per page
     pos = 0
@@ -107,9 +107,7 @@ def scan_page(text: str) -> PageLayout:
         if name is not None:
             attrs = m.group("attrs")
             if root_name is None:
-                root_name, root_start, envelope_from = name, m.start(), m.start()
-            elif not stack:
-                raise StructureError(f"second root element <{name}>", m.start())
+                root_name, envelope_from = name, m.start()
             local = local_name(name)
             at_record_depth = (len(stack) == 2 and local == "record"
                                and local_name(stack[-1][0]) in RECORD_PARENTS)
@@ -150,8 +148,11 @@ def scan_page(text: str) -> PageLayout:
             stack.pop()
             if not stack:
                 envelope_parts.append(text[envelope_from:pos])
+                # Servers append PHP warnings and the like after the root; ignored, but said.
+                after = _PROLOG.match(text, pos)
+                trailing = after.end() if after and after.end() < len(text) else None
                 return PageLayout(root_name or name, "".join(envelope_parts), tuple(records),
-                                  tuple(doctypes))
+                                  tuple(doctypes), trailing)
             continue
         if m.group("doctype") is not None:
             doctypes.append(m.start())
