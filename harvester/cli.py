@@ -60,8 +60,48 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+# Commands that live beside their feature and import heavy libraries (FastAPI, APScheduler):
+# loaded only when called, so `ichlinks harvest` starts fast.
+LAZY_COMMANDS = {
+    "serve": "harvester.service.cli:serve",
+    "schedule": "harvester.scheduling.cli:schedule",
+    "demo": "harvester.demo.cli:demo",
+    "publish": "harvester.publishing.cli:publish",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._available()))
+
+    @staticmethod
+    def _available() -> list[str]:
+        import importlib.util
+
+        out = []
+        for name, target in LAZY_COMMANDS.items():
+            module = target.split(":")[0]
+            try:
+                if importlib.util.find_spec(module) is not None:
+                    out.append(name)
+            except ModuleNotFoundError:
+                continue
+        return out
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        import importlib
+
+        module, attr = LAZY_COMMANDS[cmd_name].split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError:
+            return None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config", metavar="PATH", envvar="ICHLINKS_CONFIG",
               help="Configuration file (default config/ichlinks.yaml; env ICHLINKS_CONFIG).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
