@@ -32,13 +32,20 @@ def _tables() -> _Tables:
         codes[alpha2] = alpha2
         codes[str(entry["alpha3"])] = alpha2
         for name in entry.get("names", []) or []:
-            names.setdefault(compact_key(str(name)), alpha2)
+            names.setdefault(compact_key(_LEADING_ARTICLE.sub("", str(name))), alpha2)
     return _Tables(names, codes)
 
 
-def _lookup(part: str) -> str | None:
+def _part_key(part: str) -> tuple[str, str]:
+    """(stripped part, lookup key) — the key without a leading English article."""
     part = part.strip(" \t.\"'“”‘’")
-    if not part:
+    if part[:4].lower() == "the ":
+        return part, compact_key(part[4:])
+    return part, compact_key(part)
+
+
+def _lookup_key(part: str, key: str) -> str | None:
+    if not key:
         return None
     tables = _tables()
     # Codes only when written as codes: a lower-case "in" or "to" is a word, not India or Tonga.
@@ -46,22 +53,27 @@ def _lookup(part: str) -> str | None:
         code = tables.codes.get(part)
         if code is not None:
             return code
-    key = compact_key(_LEADING_ARTICLE.sub("", part))
     if len(key) <= 2 and key.isascii() and not part.isupper():
         return None  # "us", "uk" in running text are words
-    return tables.names.get(key) or tables.names.get(compact_key(part))
+    return tables.names.get(key)
+
+
+def _lookup(part: str) -> str | None:
+    return _lookup_key(*_part_key(part))
 
 
 def _search_parts(segment: str) -> str | None:
-    parts = [p for p in _PART_SEPARATORS.split(segment) if p.strip()]
+    parts = [_part_key(p) for p in _PART_SEPARATORS.split(segment) if p.strip()]
     # Place descriptions usually run from specific to general, so the country is most often
-    # last; adjacent pairs first so that "Seoul, Korea, Republic of" finds the whole name.
+    # last; adjacent pairs first so that "Seoul, Korea, Republic of" finds the whole name
+    # (keys ignore punctuation, so a pair's key is the two keys joined).
+    names = _tables().names
     for i in range(len(parts) - 2, -1, -1):
-        found = _lookup(parts[i] + " " + parts[i + 1])
+        found = names.get(parts[i][1] + parts[i + 1][1])
         if found is not None:
             return found
-    for part in reversed(parts):
-        found = _lookup(part)
+    for part, key in reversed(parts):
+        found = _lookup_key(part, key)
         if found is not None:
             return found
     return None
@@ -80,8 +92,9 @@ def normalise_country(s: str) -> str | None:
     found = _lookup(value)
     if found is not None:
         return found
-    for segment in _VALUE_SEPARATORS.split(value):
-        found = _lookup(segment) or _search_parts(segment)
+    segments = _VALUE_SEPARATORS.split(value)
+    for segment in segments:
+        found = (_lookup(segment) if len(segments) > 1 else None) or _search_parts(segment)
         if found is not None:
             return found
     return None

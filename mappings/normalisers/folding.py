@@ -11,6 +11,7 @@ Two kinds of key, because the scripts differ in what a "difference" means:
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 
 # Letters that do not decompose under NFD but that people type without the stroke.
@@ -33,19 +34,19 @@ _LATIN_LOOKALIKES = str.maketrans(
     }
 )
 
-_SEPARATOR_CATEGORIES = frozenset({"P", "Z", "S", "C"})
+# After NFD, a Latin base letter followed by its combining diacritics (U+0300-U+036F).
+_LATIN_DIACRITICS = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
 
 
-def _is_latin_letter(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        (0x41 <= cp <= 0x5A)
-        or (0x61 <= cp <= 0x7A)
-        or (0xC0 <= cp <= 0x24F)
-        or (0x1E00 <= cp <= 0x1EFF)
-        or (0x2C60 <= cp <= 0x2C7F)
-        or (0xA720 <= cp <= 0xA7FF)
-    )
+@functools.cache
+def _separators() -> dict[int, None]:
+    """Translate table deleting punctuation, symbols, spaces, controls and modifier letters
+    (the Basic Multilingual Plane is enough: that is where all of them that occur in names live)."""
+    return {
+        cp: None
+        for cp in range(0x10000)
+        if unicodedata.category(chr(cp))[0] in "PZSC" or unicodedata.category(chr(cp)) == "Lm"
+    }
 
 
 @functools.lru_cache(maxsize=65536)
@@ -53,25 +54,14 @@ def compact_key(s: str) -> str:
     """Key without case, spaces, punctuation, and (for Latin letters only) diacritics.
 
     Modifier letters such as the Uzbek ``ʻ`` (U+02BB) and every apostrophe variant are
-    dropped too, so "Oʻzbekiston", "O'zbekiston" and "Ozbekiston" meet.
+    dropped too, so "Oʻzbekiston", "O'zbekiston" and "Ozbekiston" meet. Marks on letters of
+    other scripts (Thai vowels, Devanagari matras, Cyrillic breve in "й") are kept.
     """
     folded = unicodedata.normalize("NFKC", s).casefold().translate(_LATIN_LOOKALIKES)
-    if folded.isascii():
-        return "".join(ch for ch in folded if ch.isalnum())
-    out: list[str] = []
-    previous_latin = False
-    for ch in unicodedata.normalize("NFD", folded):
-        if unicodedata.combining(ch):
-            if not previous_latin:
-                out.append(ch)
-            continue
-        category = unicodedata.category(ch)
-        if category[0] in _SEPARATOR_CATEGORIES or category == "Lm":
-            previous_latin = False
-            continue
-        previous_latin = _is_latin_letter(ch)
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
+    if not folded.isascii():
+        decomposed = _LATIN_DIACRITICS.sub("", unicodedata.normalize("NFD", folded))
+        folded = unicodedata.normalize("NFC", decomposed)
+    return folded.translate(_separators())
 
 
 @functools.lru_cache(maxsize=65536)
