@@ -401,6 +401,14 @@ def test_guess_language(text: str, expected: str | None) -> None:
         ("2021-11/2021-12", "2021-11/2021-12", 2021, 2021, False),
         ("c. 1900-1920", "1900~/1920", 1900, 1920, True),
         ("from 1990 to 1995", "1990/1995", 1990, 1995, False),
+        ("2021.11.15", "2021-11-15", 2021, 2021, False),
+        ("2021. 11. 15.", "2021-11-15", 2021, 2021, False),  # Korean dotted style
+        ("2021/11/15", "2021-11-15", 2021, 2021, False),
+        ("2021.11", "2021-11", 2021, 2021, False),
+        ("2021/22", "2021/2022", 2021, 2022, False),
+        ("15 พฤศจิกายน 2564", "2021-11-15", 2021, 2021, False),  # Thai month, Buddhist era
+        ("พฤศจิกายน พ.ศ. 2564", "2021-11", 2021, 2021, False),
+        ("15 พฤศจิกายน ค.ศ. 2021", "2021-11-15", 2021, 2021, False),  # Christian era marked
         ("between 1990 and 1995", "1990/1995", 1990, 1995, False),
         # Quirks seen in the captured OAI-PMH samples (CDL, Tethys, NSDL...).
         ("1922–1972, undated", "1922/1972", 1922, 1972, False),
@@ -427,6 +435,8 @@ def test_parse_date(raw: str, edtf: str, start: int, end: int, approximate: bool
         "hello",
         "2021-13-01",  # no month 13
         "2021-02-30",  # no 30 February
+        "2021/11",  # neither a month (ambiguous with a range) nor a valid range
+        "2021.13.01",
         "1995-1990",  # range running backwards
         "31/31/2021",
         "cat 1900",

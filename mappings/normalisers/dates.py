@@ -75,6 +75,21 @@ _CENTURY = re.compile(
     r"|(\d{1,2})\s*(?:세기|世紀|世纪)",
     re.IGNORECASE,
 )
+# Year first is unambiguous: "2021.11.15", "2021. 11. 15." (Korean), "2021/11/15" (Japanese).
+_YMD_SEPARATED = re.compile(r"(\d{4})\s*[./]\s*(\d{1,2})(?:\s*[./]\s*(\d{1,2}))?\s*\.?")
+_THAI_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
+         "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม"],
+        start=1,
+    )
+}
+_THAI_DATE = re.compile(
+    r"(?:(\d{1,2})\s*)?(" + "|".join(_THAI_MONTHS) + r")\s*(?:พ\.\s*ศ\.\s*|ค\.\s*ศ\.\s*)?(\d{4})"
+)
+# Thai dates without an era mark are Buddhist-era when the year is this large.
+_FIRST_BUDDHIST_YEAR_IN_USE = 2400
 _SLASHED = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
 _CJK_DATE = re.compile(r"(\d{4})\s*[년年]\s*(?:(\d{1,2})\s*[월月]\s*(?:(\d{1,2})\s*[일日])?)?")
 _ERA_DATE = re.compile(
@@ -164,6 +179,15 @@ def _single(text: str) -> ParsedDate | None:
             return None
         first = (century - 1) * 100
         return ParsedDate(f"{century - 1:02d}XX", first, first + 99)
+    if m := _YMD_SEPARATED.fullmatch(text):
+        if m.group(3) is None and "/" in text:
+            return None  # "2021/22" is a range, handled by the caller
+        return _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+    if m := _THAI_DATE.fullmatch(text):
+        year = int(m.group(3))
+        if year >= _FIRST_BUDDHIST_YEAR_IN_USE and "ค." not in text:
+            year -= _BUDDHIST_OFFSET
+        return _ymd(year, _THAI_MONTHS[m.group(2)], int(m.group(1)) if m.group(1) else None)
     if m := _SLASHED.fullmatch(text):
         a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
         if a > 12 and b <= 12:
