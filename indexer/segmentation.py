@@ -11,6 +11,7 @@ built-in ``cjk_bigram`` filter and ``thai`` tokenizer.)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # Unicode blocks whose text is searched by bigrams (inclusive code point ranges).
@@ -35,9 +36,11 @@ _BIGRAM_RANGES: tuple[tuple[int, int], ...] = (
 )
 
 
+_RUN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _BIGRAM_RANGES) + "]+")
+
+
 def is_bigram_char(ch: str) -> bool:
-    cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in _BIGRAM_RANGES)
+    return _RUN.fullmatch(ch) is not None
 
 
 @dataclass(frozen=True)
@@ -55,22 +58,15 @@ def bigrams(text: str) -> list[Bigram]:
     same runs written one after the other.
     """
     out: list[Bigram] = []
-    i, n = 0, len(text)
-    while i < n:
-        if not is_bigram_char(text[i]):
-            i += 1
-            continue
-        j = i
-        while j < n and is_bigram_char(text[j]):
-            j += 1
+    for run in _RUN.finditer(text):
+        i, j = run.span()
         if j - i == 1:
             out.append(Bigram(text[i], len(out), i, j))
-        else:
-            for k in range(i, j - 1):
-                out.append(Bigram(text[k:k + 2], len(out), k, k + 2))
-        i = j
+            continue
+        for k in range(i, j - 1):
+            out.append(Bigram(text[k:k + 2], len(out), k, k + 2))
     return out
 
 
 def has_bigram_chars(text: str) -> bool:
-    return any(is_bigram_char(ch) for ch in text)
+    return _RUN.search(text) is not None

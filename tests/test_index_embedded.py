@@ -241,3 +241,16 @@ def test_status_reports_the_live_generation(root):
     assert status["index"] == str(root)
     assert status["generation"] == generations.current(root)
     assert status["doc_count"] == 1
+
+
+def test_pretokenized_bigrams_point_at_their_characters():
+    from indexer.embedded.analysis import pretokenized, query_tokens
+
+    text = "ab 판소리는 x 歌舞伎"
+    tokens = pretokenized(text).tokens
+    assert [(t.text, t.position) for t in tokens] == [
+        ("판소", 0), ("소리", 1), ("리는", 2), ("歌舞", 3), ("舞伎", 4)]
+    assert all(text[t.char_offset_from:t.char_offset_to] == t.text for t in tokens)
+    # the query side produces the same terms
+    assert query_tokens("bigram", "판소리") == ["판소", "소리"]
+    assert query_tokens("folded", "Hát Đồng") == ["hat", "dong"]

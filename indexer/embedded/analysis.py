@@ -94,10 +94,6 @@ def query_tokens(form: str, text: str) -> list[str]:
 
 
 def pretokenized(text: str) -> tantivy.PreTokenizedString:
-    """Index-side bigrams of one value (offsets in bytes, as tantivy expects)."""
-    tokens = []
-    for b in bigrams(text):
-        start = len(text[: b.start].encode("utf-8"))
-        end = start + len(b.text.encode("utf-8"))
-        tokens.append(tantivy.Token(b.text.lower(), b.position, start, end))
-    return tantivy.PreTokenizedString(text, tokens)
+    """Index-side bigrams of one value (the Python binding takes character offsets)."""
+    return tantivy.PreTokenizedString(
+        text, [tantivy.Token(b.text.lower(), b.position, b.start, b.end) for b in bigrams(text)])
