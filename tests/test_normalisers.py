@@ -317,7 +317,8 @@ def test_with_script(tag: str, text: str, expected: str) -> None:
         ("Монгол ардын өв соёл", "mn"),
         ("Монгол ардын уртын дуу", None),  # no letter that tells Mongolian from Russian
         ("Тоҷикистон", "tg"),
-        ("Кыргыз элинин жаңы жылы", "ky"),
+        ("Кыргыз элинин жаңы жылы жөнүндө", "ky"),
+        ("Жаңа", "kk"),
         ("Нематериальное культурное наследие России", "ru"),
         ("Москва", None),  # too short to call plain Cyrillic Russian
         ("نوروز پارسی", "fa"),

@@ -216,7 +216,8 @@ def _guess_cyrillic(letters: set[str], count: int) -> str | None:
     if letters & _KAZAKH_ONLY:
         return "kk"
     if letters & _KYRGYZ_OR_KAZAKH:
-        return "ky"
+        # Kyrgyz writes ң, ө and ү but none of Kazakh's own letters; ң alone stays Kazakh.
+        return "ky" if letters & _MONGOLIAN_OR_TURKIC else "kk"
     if letters & _MONGOLIAN_OR_TURKIC:
         return "mn"
     if letters & _UKRAINIAN:
