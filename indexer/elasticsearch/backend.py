@@ -118,11 +118,10 @@ class ElasticsearchBackend:
                     " after deleting or renaming it")
             try:
                 self._create(self._next_index(), with_alias=True)
-            except ApiError as exc:
+            except ApiError:
                 # Another process won the race; its alias is as good as ours.
                 if not self._client.indices.exists_alias(name=self.alias):
                     raise
-                del exc
         self._alias_ready = True
 
     # -- SearchBackend -----------------------------------------------------------------------

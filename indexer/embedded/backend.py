@@ -24,7 +24,7 @@ from ..contract import FACET_FIELDS, ApplyResult, IndexOp, SearchQuery, SearchSe
 from ..errors import BackendUnavailable, DocumentRejected, IndexLocked, RebuildCountMismatch
 from ..op_batch import coalesce, op_problem
 from ..search_document import SearchDocument, field_config, search_document
-from ..search_request import SearchRequest, empty_facets, ordered_counts, search_request
+from ..search_request import empty_facets, ordered_counts, search_request
 from ..snippets import leading_snippet
 from . import generations
 from .analysis import layout, pretokenized, register_analyzers, text_field
@@ -39,7 +39,7 @@ _SNIPPET_GROUPS = ("description", "title")
 
 
 def _is_lock_busy(exc: Exception) -> bool:
-    return "LockBusy" in str(exc) or "lock" in str(exc).lower()
+    return "LockBusy" in str(exc)
 
 
 class _WriterSession:
