@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer import (
     FACET_FIELDS,
@@ -445,6 +447,15 @@ def test_hostile_query_text_gives_results_or_nothing(loaded, q):
     assert set(res) == {"total", "results", "facets"}
     assert res["total"] >= len(res["results"])
     assert {key_of(r["id"]) for r in res["results"]} <= ALL
+
+
+@settings(max_examples=150, deadline=None)
+@given(q=st.text(alphabet=st.characters(codec="utf-8"), max_size=120)
+       | st.sampled_from(HOSTILE).map(lambda h: h[:300]) | st.text("\"\\()*:^~{}[] aAxo판歌", max_size=40))
+def test_any_text_is_a_safe_query(loaded, q):
+    res = loaded.search(SearchQuery(q=q, limit=5))
+    assert set(res) == {"total", "results", "facets"}
+    assert len(res["results"]) <= 5 and res["total"] >= len(res["results"])
 
 
 def test_operators_are_plain_words(loaded):
