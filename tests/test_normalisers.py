@@ -294,6 +294,7 @@ def test_with_script(tag: str, text: str, expected: str) -> None:
     [
         ("판소리", "ko"),
         ("강릉단오제 (江陵端午祭)", "ko"),  # Hangul + hanja
+        ("판소리 (パンソリ) 판소리 공연", "ko"),  # Hangul outnumbers kana
         ("能楽の公演", "ja"),
         ("なまはげ", "ja"),
         ("カブキ", "ja"),

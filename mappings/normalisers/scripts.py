@@ -94,24 +94,37 @@ def script_of(ch: str) -> str | None:
     return None
 
 
+_CODES = sorted({code for _, _, code in _RANGES})
+# Each script stands for one private-use character in translated text, so that counting the
+# letters of a text is one str.translate and one Counter, both in C.
+_TAG = {code: chr(0xE000 + i) for i, code in enumerate(_CODES)}
+_CODE_OF_TAG = {tag: code for code, tag in _TAG.items()}
+
+
+@functools.cache
+def _script_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for cp in range(0x10000):
+        ch = chr(cp)
+        code = script_of(ch)
+        table[cp] = _TAG[code] if code is not None else None
+    for first, last, code in _RANGES:
+        if first >= 0x10000:  # supplementary planes: Han extensions, historic kana
+            for cp in range(first, last + 1):
+                table[cp] = _TAG[code]
+    return table
+
+
 def script_counts(s: str) -> Counter[str]:
     """Letters per script; Han merged into Jpan/Kore as explained in the module docstring."""
-    counts: Counter[str] = Counter()
-    for ch in s:
-        if ch.isascii():
-            if ch.isalpha():
-                counts["Latn"] += 1
-            continue
-        code = script_of(ch)
-        if code is not None:
-            counts[code] += 1
+    tagged = Counter(s.translate(_script_table()))
+    counts: Counter[str] = Counter({_CODE_OF_TAG[tag]: n for tag, n in tagged.items()})
     kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
     if kana:
         counts["Jpan"] += kana + counts.pop("Hani", 0)
-    elif counts.get("Hang"):
-        counts["Kore"] += counts.pop("Hang") + counts.pop("Hani", 0)
-    elif "Hang" in counts:
-        del counts["Hang"]
+    hangul = counts.pop("Hang", 0)
+    if hangul:
+        counts["Kore"] += hangul + counts.pop("Hani", 0)
     return counts
 
 
