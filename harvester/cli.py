@@ -299,6 +299,157 @@ def export(ctx: Context, raw: bool, source: str | None, include_deleted: bool,
 
 
 @main.command()
+@click.argument("sources_", nargs=-1, metavar="[SOURCE ...]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def report(ctx: Context, sources_: tuple[str, ...], as_json: bool) -> None:
+    """Per source: records mapped and quarantined, coverage per field, diagnostics by code,
+    and the values we could not recognise — what a partner needs to fix their data."""
+    from harvester.report import report as build
+    from harvester.runner import select_sources
+
+    names = [s.name for s in select_sources(ctx.settings, sources_)] if sources_ or ctx.settings.sources \
+        else []
+    rows = build(ctx.engine(), names)
+    if as_json:
+        _print_json(rows if len(rows) != 1 or not sources_ else rows[0])
+        return
+    for r in rows:
+        click.echo(f"{r['source']}: {r['mapped']} mapped, {r['published']} published, "
+                   f"{r['quarantined']} quarantined; raw {r['raw_live']} live "
+                   f"({r['raw_failed']} unparseable), {r['raw_deleted']} deleted")
+        if r["quarantine_reasons"]:
+            click.echo("  quarantined because: " + ", ".join(f"{k} ({v})" for k, v in r["quarantine_reasons"].items()))
+        click.echo("  coverage: " + ", ".join(f"{k} {v:.0f}%" for k, v in r["coverage"].items()))
+        for code, d in r["diagnostics"].items():
+            click.echo(f"  {d['level']:<7} {code:<28} {d['count']}")
+            for v in r["top_unrecognised"].get(code, [])[:5]:
+                click.echo(f"          {v['field'] or '-'}: {v['value']!r} ({v['count']})")
+        for code, n in r["harvest_diagnostics"].items():
+            click.echo(f"  harvest {code:<28} {n}")
+
+
+@main.command()
+@click.argument("sources_", nargs=-1, metavar="[SOURCE ...]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--no-index", is_flag=True, help="Do not relay the changes to the index now.")
+@pass_ctx
+@handle_errors
+def remap(ctx: Context, sources_: tuple[str, ...], as_json: bool, no_index: bool) -> None:
+    """Re-run the crosswalks over the stored raw records (no network); only records whose
+    output changed are marked for re-indexing."""
+    from harvester.crosswalking import remap as run_remap
+    from harvester.relay import relay_outbox
+    from harvester.runner import select_sources
+
+    engine = ctx.engine()
+    summaries = run_remap(engine, ctx.settings, select_sources(ctx.settings, sources_))
+    relayed = None if no_index else relay_outbox(engine, ctx.settings.search)
+    if as_json:
+        for sm in summaries:
+            click.echo(json.dumps(sm.as_json(), ensure_ascii=False))
+    else:
+        for sm in summaries:
+            click.echo(f"{sm.source}: {sm.mapped} mapped, {sm.changed} changed, {sm.unchanged} unchanged, "
+                       f"{sm.published} published, {sm.quarantined} quarantined, {sm.deleted} deleted")
+        if relayed and relayed["error"]:
+            click.echo(f"index: {relayed['error']}", err=True)
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@click.option("--filter", "filters", multiple=True, metavar="FIELD=VALUE",
+              help="category, countries, ich_domains, source, languages, media_type, year=FROM-TO (repeatable).")
+@click.option("--facets", is_flag=True, help="Show facet counts.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="Print the search contract JSON.")
+@pass_ctx
+@handle_errors
+def search(ctx: Context, query: str, filters: tuple[str, ...], facets: bool, limit: int,
+           offset: int, as_json: bool) -> None:
+    """Search the index (ranked by relevance, with highlighted snippets)."""
+    from harvester.searching import parse_filters, run_search
+
+    q = parse_filters(query, filters, facets=facets or as_json, limit=limit, offset=offset)
+    result = run_search(ctx.settings, q)
+    if as_json:
+        _print_json(result)
+        return
+    click.echo(f"{result['total']} records")
+    for hit in result["results"]:
+        click.echo(f"- {hit['title']}  [{hit['category']}; {', '.join(hit['countries']) or '-'}; "
+                   f"{hit['source']}]  {hit['id']}")
+        if hit.get("snippet"):
+            click.echo(f"    {hit['snippet']}")
+    if facets:
+        for name, counts in result.get("facets", {}).items():
+            if counts:
+                click.echo(f"{name}: " + ", ".join(f"{k} ({v})" for k, v in counts.items()))
+
+
+@main.group()
+def index() -> None:
+    """The search index: backlog status."""
+
+
+@index.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def index_status(ctx: Context, as_json: bool) -> None:
+    """Outbox backlog, last relay run and error, and the index's own document count."""
+    from harvester.relay import index_status as build
+
+    st = build(ctx.engine(), ctx.settings.search)
+    if as_json:
+        _print_json(st)
+        return
+    click.echo(f"backend:  {st['backend']}")
+    click.echo(f"pending:  {st['pending']} changes ({st['failing']} failing), oldest {st['oldest_pending'] or '-'}")
+    click.echo(f"last run: {st['last_run_at'] or '-'}, last success {st['last_success_at'] or '-'}")
+    if st["last_error"]:
+        click.echo(f"last error: {st['last_error']}")
+    if st.get("index"):
+        click.echo(f"index:    {st['index']}")
+    if st.get("index_error"):
+        click.echo(f"index unavailable: {st['index_error']}")
+
+
+@index.command("relay")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def index_relay(ctx: Context, as_json: bool) -> None:
+    """Apply the pending changes to the index now (harvest does this after each run)."""
+    from harvester.relay import relay_outbox
+
+    rep = relay_outbox(ctx.engine(), ctx.settings.search)
+    if as_json:
+        _print_json(rep)
+    else:
+        click.echo(f"applied {rep['applied']}, failed {rep['failed']}, pending {rep['pending']}"
+                   + (f"; {rep['error']}" if rep["error"] else ""))
+    sys.exit(1 if rep["error"] else 0)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def reindex(ctx: Context, as_json: bool) -> None:
+    """Build a fresh index from the store, check its count, then swap it in atomically."""
+    from harvester.relay import reindex as run_reindex
+
+    result = run_reindex(ctx.engine(), ctx.settings.search)
+    if as_json:
+        _print_json(result)
+    else:
+        click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
+
+
+@main.command()
 def schema() -> None:
     """Print the ICH record JSON Schema."""
     from mappings import ich_json_schema

@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, insert, or_, select, update
@@ -81,6 +81,15 @@ def _crosswalk(source: SourceConfig):  # type: ignore[no-untyped-def]
                           key=f"sources.{source.name}.mapping") from exc
 
 
+def _utc_text(value: datetime | None) -> str | None:
+    """Seconds-precision UTC text; SQLite hands datetimes back naive, PostgreSQL aware."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _digest(record: dict[str, Any] | None) -> str:
     if record is None:
         return ""
@@ -98,10 +107,9 @@ class CrosswalkStage:
 
     # -- the harvester's hooks ----------------------------------------------------------
     def after_page(self, source: SourceConfig, changes: Sequence[StoredChange]) -> None:
-        now = utcnow()
         items = [_Item(c.raw_id, c.record.header.identifier, c.record.header.datestamp,
                        tuple(c.record.header.sets), c.record.header.deleted, c.record.xml, c.sha256,
-                       c.record.error, now, c.record.element) for c in changes]
+                       c.record.error, c.stored_at, c.record.element) for c in changes]
         self._map_items(source, items, MapSummary(source.name), force=False)
 
     def after_run(self, source: SourceConfig) -> None:
@@ -156,7 +164,7 @@ class CrosswalkStage:
                 continue
             raw = RawInput(identifier=item.identifier, datestamp=item.datestamp, sets=item.sets,
                            deleted=False, xml=item.xml, sha256=item.sha256,
-                           harvested_at=item.harvested_at.isoformat() if item.harvested_at else None,
+                           harvested_at=_utc_text(item.harvested_at),
                            element=item.element)
             results.append((item, rid, cw.map(raw, ctx)))
         with self.sessions.begin() as s:

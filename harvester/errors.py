@@ -180,3 +180,7 @@ def oai_error(code: str, message: str, **context: Any) -> OAIProtocolError:
     if cls is OAIProtocolError:
         return OAIProtocolError(text, code=code, **context)
     return cls(text, **context)
+
+
+class SearchIndexError(IchlinksError):
+    """The search index could not be read, written or rebuilt (wraps indexer.IndexingError)."""

@@ -43,3 +43,29 @@ def write_jsonl(items: Iterator[dict[str, Any]], out: Any) -> int:
         out.write("\n")
         n += 1
     return n
+
+
+def iter_ich(engine: Engine, *, source: str | None = None,
+             include_quarantined: bool = False) -> Iterator[dict[str, Any]]:
+    """One ICH record per line, each with ``quarantined`` and its ``diagnostics``."""
+    from harvester.store.models import IchRecord
+
+    last = ""
+    with Session(engine) as s:
+        while True:
+            stmt = (select(IchRecord.id, IchRecord.record, IchRecord.quarantined, IchRecord.diagnostics)
+                    .where(IchRecord.id > last, IchRecord.deleted.is_(False), IchRecord.record.is_not(None))
+                    .order_by(IchRecord.id).limit(_BATCH))
+            if source:
+                stmt = stmt.where(IchRecord.source == source)
+            if not include_quarantined:
+                stmt = stmt.where(IchRecord.quarantined.is_(False))
+            rows = list(s.execute(stmt))
+            if not rows:
+                return
+            for _rid, record, quarantined, diagnostics in rows:
+                item = json.loads(record)
+                item["quarantined"] = quarantined
+                item["diagnostics"] = json.loads(diagnostics or "[]")
+                yield item
+            last = rows[-1][0]

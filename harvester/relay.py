@@ -173,11 +173,18 @@ def reindex(engine: Engine, config: SearchConfig) -> dict[str, Any]:
         expected = s.scalar(select(func.count()).select_from(IchRecord).where(
             IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))) or 0
         high = s.scalar(select(func.max(Outbox.id))) or 0
-    backend = open_index(config)
+    from indexer import IndexingError
+
+    from harvester.errors import SearchIndexError
+
     try:
-        result = dict(backend.rebuild(_published_ops(engine), expected))
-    finally:
-        backend.close()
+        backend = open_index(config)
+        try:
+            result = dict(backend.rebuild(_published_ops(engine), expected))
+        finally:
+            backend.close()
+    except IndexingError as exc:
+        raise SearchIndexError(f"reindex failed, the current index was kept: {exc}") from exc
     with sessionmaker(engine).begin() as s:
         s.execute(delete(Outbox).where(Outbox.id <= high))
         st = _state(s)

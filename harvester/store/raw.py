@@ -30,6 +30,7 @@ class StoredChange:
     raw_id: int
     record: ParsedRecord
     sha256: str
+    stored_at: datetime
 
 
 @dataclass
@@ -102,7 +103,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 counts.unchanged += 1
         else:
             updates.append({**row, "b_id": old[0]})
-            counts.changes.append(StoredChange(old[0], rec, sha))
+            counts.changes.append(StoredChange(old[0], rec, sha, now))
             if rec.header.deleted and not old[2]:
                 counts.deleted += 1
             elif not rec.error:
@@ -114,7 +115,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
             ids = session.execute(insert(RawRecord).returning(RawRecord.id, sort_by_parameter_order=True),
                                   chunk).scalars().all()
             for rid, (rec, sha) in zip(ids, insert_recs[start:start + _CHUNK]):
-                counts.changes.append(StoredChange(rid, rec, sha))
+                counts.changes.append(StoredChange(rid, rec, sha, now))
     if updates:
         stmt = (update(RawRecord).where(RawRecord.id == bindparam("b_id"))
                 .values({k: bindparam(k) for k in updates[0] if k != "b_id"}))

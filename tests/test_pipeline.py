@@ -1,0 +1,168 @@
+"""harvest -> crosswalk -> outbox -> index, through the same code the CLI runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from oai_fixtures import make_records
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from harvester.config import parse_settings
+from harvester.crosswalking import remap
+from harvester.export import iter_ich
+from harvester.pipeline import run_harvest
+from harvester.relay import index_status, relay_outbox
+from harvester.report import source_report
+from harvester.searching import parse_filters, run_search
+from harvester.store.engine import open_store
+from harvester.store.models import IchRecord, Outbox
+from mappings import ich_json_schema
+
+UTC = timezone.utc
+
+
+def settings_for(tmp_path: Path, store_url: str, url: str, index_path: Path | None = None) -> Any:
+    index_path = index_path or tmp_path / "index"
+    return parse_settings(f"""
+store: "{store_url}"
+search: {{backend: embedded, path: "{index_path}"}}
+sources:
+  kr-test:
+    url: {url}
+    partner: {{name: Korean test partner, country: KR}}
+    defaults: {{category: element}}
+    retries: 1
+    max_backoff_s: 0.1
+""", "test.yaml")
+
+
+def counts(engine: Any) -> dict[str, int]:
+    with Session(engine) as s:
+        published = s.scalar(select(func.count()).select_from(IchRecord).where(
+            IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False)))
+        outbox = s.scalar(select(func.count()).select_from(Outbox))
+    return {"published": published or 0, "outbox": outbox or 0}
+
+
+def test_harvest_maps_indexes_and_follows_deletions(store_url: str, oai_server: Any,
+                                                    tmp_path: Path) -> None:
+    records = make_records(70, deleted_every=10)
+    server = oai_server(records, page_size=25)
+    settings = settings_for(tmp_path, store_url, server.base_url)
+    [result] = run_harvest(settings, [])
+    assert result.status == "ok", result.error
+    engine = open_store(settings.store)
+    assert counts(engine) == {"published": 63, "outbox": 0}
+    st = index_status(engine, settings.search)
+    assert st["pending"] == 0 and st["index"]["doc_count"] == 63
+
+    hits = run_search(settings, parse_filters("판소리", []))
+    korean = [r for r in records if not r.deleted and "판소리" in r.metadata["oai_dc"]]
+    assert hits["total"] == len(korean) > 0
+    assert all(h["countries"] == ["KR"] and h["source"] == "kr-test" for h in hits["results"])
+
+    schema = ich_json_schema()
+    exported = list(iter_ich(engine))
+    assert len(exported) == 63
+    for item in exported:
+        assert item["quarantined"] is False and isinstance(item["diagnostics"], list)
+        record = {k: v for k, v in item.items() if k not in ("quarantined", "diagnostics")}
+        jsonschema.validate(record, schema)
+
+    # a record deleted at the provider leaves the store's published set and the index
+    victim = korean[0]
+    server.repository.delete(victim.identifier, datetime.now(UTC) + timedelta(seconds=2))
+    [again] = run_harvest(settings, [])
+    assert again.status == "ok" and again.deleted == 1
+    assert counts(engine) == {"published": 62, "outbox": 0}
+    assert run_search(settings, parse_filters("판소리", []))["total"] == len(korean) - 1
+
+    # remapping unchanged raw records changes nothing and queues nothing
+    [summary] = remap(engine, settings, list(settings.sources.values()))
+    assert summary.changed == 0 and summary.unchanged == summary.mapped
+    assert counts(engine)["outbox"] == 0
+
+    rep = source_report(engine, "kr-test")
+    assert rep["published"] == 62 and rep["quarantined"] == 0
+    assert rep["coverage"]["title"] == 100.0
+    engine.dispose()
+
+
+def test_index_down_keeps_a_backlog_that_is_applied_later(store_url: str, oai_server: Any,
+                                                          tmp_path: Path) -> None:
+    server = oai_server(make_records(30))
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("the index cannot live here")
+    down = settings_for(tmp_path, store_url, server.base_url, index_path=blocker / "index")
+    [result] = run_harvest(down, [])
+    assert result.status == "ok", "an unavailable index must not fail the harvest"
+    assert any("outbox" in n for n in result.notes)
+    engine = open_store(down.store)
+    assert counts(engine) == {"published": 30, "outbox": 30}
+    assert index_status(engine, down.search)["last_error"]
+
+    up = replace(down, search=replace(down.search, path=str(tmp_path / "index")))
+    report = relay_outbox(engine, up.search)
+    assert report["error"] is None and report["applied"] == 30
+    assert counts(engine)["outbox"] == 0
+    assert run_search(up, parse_filters("", []))["total"] == 30
+    engine.dispose()
+
+
+def test_replayed_outbox_is_harmless(store: Any, oai_server: Any, tmp_path: Path) -> None:
+    """A crash between the index write and the outbox delete resends: versions make it a no-op."""
+    server = oai_server(make_records(12))
+    settings = settings_for(tmp_path, str(store.url.render_as_string(hide_password=False)), server.base_url)
+    run_harvest(settings, [])
+    with Session(store) as s, s.begin():
+        for rid in s.scalars(select(IchRecord.id)):
+            s.add(Outbox(record_id=rid, action="upsert", created_at=datetime.now(UTC), attempts=0))
+    report = relay_outbox(store, settings.search)
+    assert report["error"] is None and report["applied"] == 12
+    assert run_search(settings, parse_filters("", []))["total"] == 12
+
+
+def test_cli_search_index_status_reindex_report(store_url: str, oai_server: Any, tmp_path: Path) -> None:
+    server = oai_server(make_records(21, languages=("vi", "kk")))
+    cfg = tmp_path / "ichlinks.yaml"
+    cfg.write_text(f'store: "{store_url}"\nsearch: {{backend: embedded, path: "{tmp_path / "ix"}"}}\n'
+                   f"sources:\n  vn:\n    url: {server.base_url}\n    partner: {{name: VN, country: VN}}\n",
+                   encoding="utf-8")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(cfg), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    assert cli("harvest").returncode == 0
+    found = json.loads(cli("search", "Nhã nhạc", "--json").stdout)
+    assert found["total"] > 0 and set(found) == {"total", "results", "facets"}
+    assert set(found["results"][0]) == {"id", "title", "category", "countries", "source", "snippet", "score"}
+    folded = json.loads(cli("search", "nha nhac", "--json").stdout)
+    assert folded["total"] == found["total"]
+    filtered = json.loads(cli("search", "", "--filter", "languages=kk", "--json").stdout)
+    assert filtered["total"] > 0 and set(filtered["facets"]["languages"]) == {"kk"}
+    bad = cli("search", "x", "--filter", "colour=red")
+    assert bad.returncode == 2 and "colour" in bad.stderr
+    st = json.loads(cli("index", "status", "--json").stdout)
+    assert st["pending"] == 0 and st["published_records"] == 21
+    rx = cli("reindex", "--json")
+    assert rx.returncode == 0, rx.stderr
+    assert json.loads(cli("search", "", "--json").stdout)["total"] == 21
+    rep = json.loads(cli("report", "vn", "--json").stdout)
+    assert rep["source"] == "vn" and rep["published"] == 21
+
+
+@pytest.mark.parametrize("command", ["report", "remap", "search", "reindex"])
+def test_help(command: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "harvester.cli", command, "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "--json" in proc.stdout
