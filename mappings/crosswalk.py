@@ -186,8 +186,10 @@ class Crosswalk:
                 args = compiler.compile(spec, step.args)
             except ArgumentError as exc:
                 raise fail(str(exc), step.line) from None
-            if args.get("hint") and args["hint"] not in self.definition.hints:
-                raise fail(f"hint {args['hint']!r} is not declared under 'hints:'", step.line)
+            hints = args.get("hint") or ()
+            for hint in (hints,) if isinstance(hints, str) else hints:
+                if hint not in self.definition.hints:
+                    raise fail(f"hint {hint!r} is not declared under 'hints:'", step.line)
             steps.append(spec.factory(**args))
             kind = spec.output_kind(kind)
         if kind not in wanted:

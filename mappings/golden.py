@@ -37,7 +37,7 @@ def raw_from_record(element: Any, xml: str | None = None,
                     harvested_at: str | None = HARVESTED_AT) -> RawInput:
     """A RawInput for an OAI ``<record>`` element, as the harvester would store it."""
     if xml is None:
-        xml = etree.tostring(element, encoding="unicode")
+        xml = etree.tostring(element, encoding="unicode", with_tail=False)
     header = element.find(OAI + "header")
     if header is None:
         raise ValueError("not an OAI-PMH <record>: no <header>")

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from mappings.normalisers.languages import guess_language
 from mappings.normalisers.text import clean_text
-from mappings.transforms.language import in_script_of, normalised_language
+from mappings.transforms.language import name_language, normalised_language
 from mappings.transforms.registry import (AGENT, TEXT, Param, Step, first_text, node_text,
                                           transform)
 from mappings.values import Env, Item
-
-
-def name_language(label: str, hinted: str | None) -> str | None:
-    # A Latin-script name says nothing about its language ("Ruh, Kurt" in an Italian book).
-    if hinted and not in_script_of("en", label) and in_script_of(hinted, label):
-        return hinted
-    return guess_language(label[:200])
 
 
 @transform("agent", accepts=(TEXT,), produces=AGENT,
@@ -24,9 +16,10 @@ def agent(name, role, default_role, hint) -> Step:  # type: ignore[no-untyped-de
     """A person or body. ``name``/``role`` are sub-XPaths relative to the value's element
     (MODS ``mods:namePart``/``mods:role/mods:roleTerm``); without them the whole text is the name.
     ``lang`` is the source's xml:lang, else the script's guess (names are not translated, so
-    the source's default language says nothing about them), or with ``hint`` the record-level
-    language when the name is written in its non-Latin script (a kanji name in a Japanese
-    book is Japanese, not the Chinese a script guess says)."""
+    the source's default language says nothing about a Latin-script name), but a name in a
+    non-Latin script takes the record-level ``hint`` language or the source's default when it is
+    written in that language's script (a kanji name in a Japanese book is Japanese, not the
+    Chinese a script guess says)."""
 
     def step(items: list[Item], env: Env) -> list[Item]:
         out = []
@@ -38,9 +31,13 @@ def agent(name, role, default_role, hint) -> Step:  # type: ignore[no-untyped-de
             if not label:
                 continue
             found_role = first_text(role, item.node) if role is not None else None
+            if found_role:
+                # Relator terms carry catalogue punctuation ("author.", "editor,").
+                found_role = clean_text(found_role).rstrip(" .,;:") or None
             given = env.source_lang(item)
-            tag = normalised_language(given) if given else name_language(label, env.hints.get(hint) if hint else None)
-            data = {"name": label, "role": clean_text(found_role) if found_role else default_role,
+            tag = normalised_language(given) if given else name_language(
+                label, (env.hints.get(hint) if hint else None) or env.default_language)
+            data = {"name": label, "role": found_role or default_role,
                     "lang": tag}
             out.append(item.derive(label, data=data))
         return out

@@ -54,7 +54,14 @@ def in_script_of(tag: str, text: str) -> bool:
     return _with_script(tag, text) == tag
 
 
-def resolve_language(item: Item, env: Env, hint: str | None) -> tuple[str | None, bool]:
+def name_language(label: str, hinted: str | None) -> str | None:
+    # A Latin-script name says nothing about its language ("Ruh, Kurt" in an Italian book).
+    if hinted and not in_script_of("en", label) and in_script_of(hinted, label):
+        return hinted
+    return _languages.guess_language(label[:_SAMPLE])
+
+
+def resolve_language(item: Item, env: Env, hints: tuple[str, ...]) -> tuple[str | None, bool]:
     """(BCP 47 tag, guessed) for one text value.
 
     A source ``xml:lang`` wins (normalised, plus a script subtag when the text is not in the
@@ -71,21 +78,23 @@ def resolve_language(item: Item, env: Env, hint: str | None) -> tuple[str | None
             return _with_script(tag, text), False
         env.report("warning", "unknown-language", f"xml:lang {given!r} is not a known language tag",
                    given)
-    # A record-level hint (the MARC 008 language of a title) is more specific than the
-    # source-wide default, so it replaces it rather than competing with it.
-    default = (env.hints.get(hint) if hint else None) or env.default_language
-    defaults = (default,) if default else ()
+    # Record-level hints (the MARC 008 language of a title) are more specific than the
+    # source-wide default, so they replace it rather than compete with it.
+    defaults = tuple(tag for tag in (env.hints.get(h) for h in hints) if tag)
+    if not defaults and env.default_language:
+        defaults = (env.default_language,)
     tag = _untagged(text, defaults)
     return tag, tag is not None
 
 
 @transform("lang", accepts=(TEXT,), produces=LANGSTRING,
-           params={"hint": Param("str")}, primary="hint")
-def lang(hint: str | None) -> Step:
+           params={"hint": Param("list", default=())}, primary="hint")
+def lang(hint: tuple[str, ...]) -> Step:
     """Give each value its language: xml:lang kept (BCP 47), else guessed and marked guessed.
 
-    ``hint`` names a record-level language (declared under ``hints:``), e.g. the MARC 008/041
-    language for a title transcribed from the item itself.
+    ``hint`` names record-level languages (declared under ``hints:``), e.g. the MARC 008/041
+    language for a title transcribed from the item itself; with several, the first whose
+    script fits the text wins (a parallel title may be in the cataloguing language).
     """
 
     def step(items: list[Item], env: Env) -> list[Item]:

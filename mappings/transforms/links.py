@@ -12,8 +12,8 @@ from mappings.transforms.registry import (MEDIA, RIGHTS, TEXT, URL, Param, Step,
 from mappings.values import Env, Item
 
 MEDIA_TYPES = ("image", "video", "audio", "text", "other")
-# A landing page is a page about the item, not the item's own image/recording.
-_FILE_TYPES = frozenset({"image", "video", "audio"})
+# A landing page is a page about the item, not the item's own image, recording or PDF.
+_FILE_TYPES = frozenset({"image", "video", "audio", "text"})
 
 
 def is_web_url(text: str) -> bool:
@@ -50,14 +50,18 @@ def prefix(prefix: str) -> Step:
 
 
 @transform("media", accepts=(TEXT, URL), produces=MEDIA,
-           params={"url": Param("xpath"), "format": Param("xpath"), "dc_type": Param("xpath"),
+           params={"url": Param("xpath"), "format": Param("xpath"), "record_format": Param("xpath"),
+                   "dc_type": Param("xpath"),
                    "type": Param("choice", choices=MEDIA_TYPES),
                    "only": Param("list", default=(), choices=MEDIA_TYPES)})
-def media(url, format, dc_type, type, only) -> Step:  # type: ignore[no-untyped-def]  # noqa: A002
+def media(url, format, record_format, dc_type, type, only) -> Step:  # type: ignore[no-untyped-def]  # noqa: A002
     """A media file: URL (the value, or the ``url`` sub-XPath), MIME format, and its kind.
 
-    The kind is ``type`` when given, else decided from the DCMI type, the format and the URL.
-    ``only`` keeps just the kinds listed (oai_dc identifiers are mostly landing pages).
+    The kind is ``type`` when given, else decided from the DCMI type, the file's own format
+    (``format``, e.g. MODS internetMediaType of this url) and the URL.  ``record_format`` is a
+    format said of the whole record (dc:format): it only annotates a file whose URL already
+    shows the same kind, never decides the kind.  ``only`` keeps just the kinds listed (oai_dc
+    identifiers are mostly landing pages).
     """
     keep = frozenset(only)
 
@@ -72,8 +76,17 @@ def media(url, format, dc_type, type, only) -> Step:  # type: ignore[no-untyped-
                 continue
             fmt = first_text(format, item.node) if format is not None else None
             kind_hint = first_text(dc_type, item.node) if dc_type is not None else None
+            by_url = _type_of_url(link)
+            if fmt and by_url != "other" and media_type(fmt=fmt) != by_url:
+                # A record-level format (dc:format) that contradicts the file's own extension
+                # describes some other file of the record.
+                fmt = None
             kind = type or (media_type(dc_type=kind_hint, fmt=fmt, url=link) if (fmt or kind_hint)
-                            else _type_of_url(link))
+                            else by_url)
+            if fmt is None and record_format is not None and by_url != "other":
+                candidate = first_text(record_format, item.node)
+                if candidate and media_type(fmt=candidate) == by_url:
+                    fmt = candidate
             if keep and kind not in keep:
                 continue
             out.append(item.derive(link, data={"type": kind, "url": link,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from mappings.normalisers import countries as _countries
-from mappings.normalisers.languages import guess_language
 from mappings.normalisers.text import clean_text
-from mappings.transforms.language import normalised_language
+from mappings.transforms.language import name_language, normalised_language
 from mappings.transforms.registry import (COUNTRY, PLACE, TEXT, Param, Step, first_text,
                                           transform)
 from mappings.values import Env, Item
@@ -45,12 +45,36 @@ def country(unrecognised: str) -> Step:
     return step
 
 
+_PARTS = re.compile(r"\s*[,;]\s*")
+
+
+@lru_cache(maxsize=8192)
+def is_only_a_country(text: str) -> bool:
+    """True for "Viet Nam" or "Korea, Republic of"; False for "Phú Thọ, Việt Nam".
+
+    The country normaliser also finds a country among comma-separated parts, which is right
+    for ``countries`` but would throw away the province.  A value is only a country when it
+    has one part, or when its parts read in reverse order ("Republic of Korea") still name
+    the same country -- the ISO 3166 inverted form.
+    """
+    code = country_code(text)
+    if code is None:
+        return False
+    parts = [part for part in _PARTS.split(text) if part]
+    if len(parts) < 2:
+        return True
+    return country_code(" ".join(reversed(parts))) == code
+
+
 @transform("unless_country", accepts=(TEXT,), produces=None)
 def unless_country() -> Step:
-    """Drop values that name a country (they go to ``countries``; the rest are places)."""
+    """Drop values that are just a country (they go to ``countries``; the rest are places).
+
+    "Phú Thọ, Việt Nam" stays: it is a province, and its country is in ``countries`` too.
+    """
 
     def step(items: list[Item], env: Env) -> list[Item]:
-        return [item for item in items if country_code(item.text) is None]
+        return [item for item in items if not is_only_a_country(item.text)]
 
     return step
 
@@ -86,7 +110,7 @@ def place(name, lat, lon) -> Step:  # type: ignore[no-untyped-def]
             if not label:
                 continue
             given = env.source_lang(item)
-            tag = normalised_language(given) if given else guess_language(label[:200])
+            tag = normalised_language(given) if given else name_language(label, env.default_language)
             data = {"name": label, "lang": tag,
                     "lat": coordinate(lat, item.node, -90.0, 90.0, env),
                     "lon": coordinate(lon, item.node, -180.0, 180.0, env)}

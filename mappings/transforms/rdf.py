@@ -16,12 +16,14 @@ RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 
 @transform("rdf_label", accepts=(TEXT,), produces=None,
            params={"entities": Param("xpath", required=True), "label": Param("xpath", required=True),
-                   "unresolved": Param("choice", default="keep", choices=("keep", "drop"))})
-def rdf_label(entities, label, unresolved: str) -> Step:  # type: ignore[no-untyped-def]
+                   "unresolved": Param("choice", default="keep", choices=("keep", "drop")),
+                   "one": Param("bool", default=False)})
+def rdf_label(entities, label, unresolved: str, one: bool) -> Step:  # type: ignore[no-untyped-def]
     """Replace a reference (``rdf:resource``) by the referenced entity's labels, one value per
     label (each keeps its xml:lang).  Literal values pass through.  ``entities`` is evaluated
     on the record root; a reference to an entity not in the record keeps its URI as the value
-    (``unresolved: keep``) or is dropped."""
+    (``unresolved: keep``) or is dropped.  ``one: true`` keeps only the first label: an agent
+    labelled in two languages is still one agent."""
     memo_key = ("rdf_label", id(entities))
 
     def index(env: Env) -> dict[str, object]:
@@ -52,6 +54,8 @@ def rdf_label(entities, label, unresolved: str) -> Step:  # type: ignore[no-unty
                 text = clean_text(node_text(hit))
                 if text:
                     out.append(Item(text, hit if hasattr(hit, "get") else entity))
+                    if one:
+                        break
         return out
 
     return step
