@@ -322,7 +322,15 @@ def _interval(text: str) -> ParsedDate | None:
 @functools.lru_cache(maxsize=16384)
 def parse_date(s: str) -> ParsedDate | None:
     """Understand a date written by a cataloguer; None if not understood."""
-    text = " ".join(_ascii_digits(unicodedata.normalize("NFKC", s)).split())
+    if s.isascii():
+        text = " ".join(s.split())
+        # Most dates harvested are already ISO 8601 ("2021", "2021-11-15", "...T10:00:00Z").
+        if (m := _ISO_DATE.fullmatch(text)) and (
+            parsed := _ymd(int(m.group(1)), *(int(g) if g else None for g in m.groups()[1:]))
+        ):
+            return parsed
+    else:
+        text = " ".join(_ascii_digits(unicodedata.normalize("NFKC", s)).split())
     # "1922–1972, undated": the undated part adds nothing; "1927;": ISBD punctuation.
     parts = [p.strip() for p in text.split(",")]
     if len(parts) > 1 and any(p.lower() in _UNDATED for p in parts):

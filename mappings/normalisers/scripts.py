@@ -118,7 +118,10 @@ def _script_table() -> dict[int, str | None]:
 def script_counts(s: str) -> Counter[str]:
     """Letters per script; Han merged into Jpan/Kore as explained in the module docstring."""
     tagged = Counter(s.translate(_script_table()))
-    counts: Counter[str] = Counter({_CODE_OF_TAG[tag]: n for tag, n in tagged.items()})
+    # Characters outside the table (supplementary-plane symbols...) come through unchanged.
+    counts: Counter[str] = Counter(
+        {_CODE_OF_TAG[tag]: n for tag, n in tagged.items() if tag in _CODE_OF_TAG}
+    )
     kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
     if kana:
         counts["Jpan"] += kana + counts.pop("Hani", 0)
