@@ -236,3 +236,11 @@ def test_tokens_are_refused_by_a_server_with_another_secret(oai_server: ServerFa
     refused = get(rotated, verb="ListIdentifiers", resumptionToken=token)
     assert refused.find("o:error", NS).get("code") == "badResumptionToken"
     assert len(get(issuer, verb="ListIdentifiers", resumptionToken=token).findall(".//o:header", NS)) == 8
+
+
+def test_base_url_follows_the_host_the_client_used(oai_server: ServerFactory) -> None:
+    server = oai_server()
+    response = httpx.get(server.base_url, params={"verb": "Identify"},
+                         headers={"Host": "partner.example:8080"})
+    assert parse_oai(response.content).findtext("o:Identify/o:baseURL", namespaces=NS) \
+        == "http://partner.example:8080/oai"

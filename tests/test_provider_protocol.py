@@ -487,3 +487,38 @@ def test_token_whose_remaining_records_vanished_ends_with_no_records_match() -> 
         repo.delete(record.identifier, at=datetime(2024, 2, 1, tzinfo=UTC))
     assert error_code(call(repo, page_size=3, verb="ListIdentifiers", resumptionToken=token)) \
         == "noRecordsMatch"
+
+
+def test_until_stops_before_the_next_second_and_the_next_day() -> None:
+    daily = make_records(4, step=timedelta(days=1))           # 2024-01-01 .. 01-04, at midnight
+    repo = make_repository(daily, granularity=DAY_GRANULARITY)
+    got, _ = harvest(repo, page_size=2, until="2024-01-02")
+    assert got == [r.identifier for r in daily[:2]]
+    per_second = make_records(4, step=timedelta(seconds=1))
+    got, _ = harvest(make_repository(per_second), page_size=2, **{"from": "2024-01-01T00:00:01Z",
+                                                                  "until": "2024-01-01T00:00:02Z"})
+    assert got == [r.identifier for r in per_second[1:3]]
+
+
+class UncountedRepository(InMemoryRepository):
+    """A store for which counting is too costly, or whose count went stale."""
+
+    def __init__(self, *args: object, counted: int | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.counted = counted
+
+    def count(self, **kwargs: object) -> int | None:  # type: ignore[override]
+        return self.counted
+
+
+def test_complete_list_size_is_left_out_when_unknown_and_never_below_what_was_sent() -> None:
+    base = make_repository(make_records(10))
+    unknown = UncountedRepository(base.info(), base.formats(), base.sets(), list(base))
+    seen, tokens = harvest(unknown, page_size=4)
+    assert len(seen) == 10
+    assert [t.get("cursor") for t in tokens] == ["0", "4", "8"]
+    assert all(t.get("completeListSize") is None for t in tokens)
+    stale = UncountedRepository(base.info(), base.formats(), base.sets(), list(base), counted=1)
+    seen, tokens = harvest(stale, page_size=4)
+    assert len(seen) == 10
+    assert [int(t.get("completeListSize")) for t in tokens] == [4, 8, 10]

@@ -92,3 +92,9 @@ def test_validly_signed_but_malformed_bodies_are_refused(body: object) -> None:
 def test_arbitrary_text_never_decodes_and_never_crashes(text: str) -> None:
     with pytest.raises(InvalidToken):
         decode_token(text, SECRET, now=ISSUED)
+
+
+@pytest.mark.parametrize("text", ["0.\x80", "a.é", "é.a", "\ud800.x", ".", "a.", ".b"])
+def test_non_ascii_or_half_tokens_are_refused_cleanly(text: str) -> None:
+    with pytest.raises(InvalidToken):
+        decode_token(text, SECRET, now=ISSUED)

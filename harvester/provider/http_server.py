@@ -56,7 +56,7 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
 
 @dataclass(frozen=True)
 class ProviderRequest:
-    """An HTTP request reduced to what OAI-PMH looks at."""
+    """An HTTP request reduced to what OAI-PMH looks at; header names are lower-cased."""
 
     method: str
     path: str
@@ -65,7 +65,7 @@ class ProviderRequest:
 
     @property
     def accepts_gzip(self) -> bool:
-        return accepts_gzip(self.headers.get("Accept-Encoding"))
+        return accepts_gzip(self.headers.get("accept-encoding"))
 
     def arg(self, name: str) -> str | None:
         """The first value of an argument, for predicates and logs."""
@@ -177,17 +177,25 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, query: str) -> None:
         params = parse_qs(query, keep_blank_values=True)
         request = ProviderRequest(method=self.command, path=urlsplit(self.path).path or "/",
-                                  params=params, headers=dict(self.headers.items()))
+                                  params=params,
+                                  headers={k.lower(): v for k, v in self.headers.items()})
         provider = self.server.provider
         exchange = Exchange(self, request, gzip_enabled=provider.gzip)
         try:
             provider.serve(exchange)
+        except (BrokenPipeError, ConnectionResetError):
+            # The harvester went away mid-answer (killed, timed out): nothing to tell it.
+            log.debug("client gone during %s %s", self.command, self.path)
+            self.close_connection = True
         except Exception:
             log.exception("provider failed on %s %s", self.command, self.path)
             if not exchange.answered:
                 message = b"internal error\n"
-                exchange.send_raw(500, [("Content-Type", "text/plain; charset=utf-8")], message,
-                                  close=True)
+                try:
+                    exchange.send_raw(500, [("Content-Type", "text/plain; charset=utf-8")], message,
+                                      close=True)
+                except OSError:
+                    self.close_connection = True
             else:
                 self.close_connection = True
 
@@ -268,8 +276,9 @@ class ProviderServer:
         self.stop()
 
     def respond(self, request: ProviderRequest) -> ProviderResponse:
-        """The OAI-PMH answer to a request, with the base URL this server is reached at."""
-        base = f"http://{self.host}:{self.port}{request.path}"
+        """The OAI-PMH answer to a request, with the base URL the client used to reach it."""
+        authority = request.headers.get("host") or f"{self.host}:{self.port}"
+        base = f"http://{authority}{request.path}"
         kwargs = {"now": self.now} if self.now is not None else {}
         return handle(request.params, self.repository, page_size=self.page_size,
                       token_secret=self.token_secret, base_url=base,

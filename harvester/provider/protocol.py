@@ -280,6 +280,8 @@ class _Request:
         else:
             parts.extend(self.header(r) + "\n" for r in page)
         size = state.complete_list_size
+        if size is not None and size < state.cursor + len(page):
+            size = state.cursor + len(page)   # records arrived after counting
         size_attr = f' completeListSize="{size}"' if size is not None else ""
         if more and last is not None:
             following = TokenState(verb=verb, prefix=state.prefix, set_spec=state.set_spec,

@@ -87,7 +87,7 @@ def decode_token(token: str, secret: bytes, *, now: datetime,
         expected = _signature(secret, payload)
     except UnicodeEncodeError as exc:
         raise InvalidToken("not a token issued by this repository") from exc
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):
         raise InvalidToken("resumptionToken signature does not match")
     try:
         body = json.loads(_unb64(payload).decode("utf-8"))
@@ -110,6 +110,3 @@ def decode_token(token: str, secret: bytes, *, now: datetime,
                       until=_from_micros(until), last=(last_datestamp, last_id), cursor=cursor,
                       complete_list_size=size, issued_at=issued_at)
 
-
-def expiration_of(state: TokenState, lifetime: timedelta = TOKEN_LIFETIME) -> datetime:
-    return state.issued_at + lifetime
