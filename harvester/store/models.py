@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer,
-                        MetaData, String, Text, UniqueConstraint)
+                        MetaData, String, Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -135,7 +135,8 @@ class IchRecord(Base):
 
     __tablename__ = "ich_records"
     __table_args__ = (Index("ix_ich_records_source", "source"),
-                      Index("ix_ich_records_changed", "changed_at"))
+                      Index("ix_ich_records_changed", "changed_at"),
+                      Index("ix_ich_records_oai_order", "changed_at", "id"))
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     raw_id: Mapped[int] = mapped_column(BigId, ForeignKey("raw_records.id", ondelete="CASCADE"),
@@ -152,6 +153,11 @@ class IchRecord(Base):
     output_sha256: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(BigInteger, default=0)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Maintained by database triggers (migration 0002) for the OAI-PMH re-exposure: the
+    # " source:<s> category:<c> country:<CC> " memberships, kept when the record is deleted,
+    # and whether the record was ever published.  Writers never set them.
+    oai_sets: Mapped[str | None] = mapped_column(Text, nullable=True)
+    oai_exposed: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Diagnostic(Base):
@@ -205,3 +211,14 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     owner: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class ServiceKey(Base):
+    """A secret the service persists so it is the same in every process and after restarts
+    (the OAI-PMH resumption-token key when ``service.token_secret`` is not configured)."""
+
+    __tablename__ = "service_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
