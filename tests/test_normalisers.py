@@ -646,6 +646,11 @@ def test_category_from_type_unknown_is_none(raw: str) -> None:
         ({"url": "https://youtu.be/abc"}, "video"),
         ({"url": "https://vimeo.com/12345"}, "video"),
         ({"url": "https://example.org/record/12"}, "other"),
+        ({"url": "https://user@www.youtube.com:443/watch?v=1"}, "video"),  # user info and port
+        ({"url": "//vimeo.com/1"}, "video"),  # scheme-relative
+        ({"url": "files/a.png"}, "image"),  # relative
+        ({"url": "https://example.org/a.b/c"}, "other"),  # a dot in a folder is no extension
+        ({"url": "mailto:someone@example.org"}, "other"),
         # The file's own format beats the record's dc:type.
         ({"dc_type": "Text", "url": "https://example.org/cover.png"}, "image"),
         ({"dc_type": "Image", "fmt": "application/pdf"}, "text"),

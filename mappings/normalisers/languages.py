@@ -146,7 +146,7 @@ def with_script(tag: str, s: str) -> str:
     counts = script_counts(s)
     if not counts:
         return tag
-    script = counts.most_common(1)[0][0]
+    script = counts[0][0]
     defaults = default_scripts(tag)
     if not defaults or script in defaults:
         return tag
@@ -259,7 +259,7 @@ def guess_language(s: str) -> str | None:
     counts = script_counts(s)
     if not counts:
         return None
-    script, count = counts.most_common(1)[0]
+    script, count = counts[0]
     if script in _SCRIPT_LANGUAGE:
         return _SCRIPT_LANGUAGE[script]
     letters = set(s.casefold())

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from mappings.normalisers.folding import compact_key
 from mappings.normalisers.vocabulary import load_vocabulary
 
 MEDIA_TYPES = ("image", "video", "audio", "text", "other")
+# RFC 3986 appendix B, reduced to what is needed: host (without user info and port) and path.
+# (urllib.parse.urlsplit costs more than everything else here put together.)
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?(?://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)(?::\d*)?)?([^?#]*)", re.IGNORECASE)
 
 
 class _Tables(NamedTuple):
@@ -55,16 +58,15 @@ def _from_format(fmt: str) -> str | None:
 
 def _from_url(url: str) -> str | None:
     tables = _tables()
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
+    m = _URL.match(url.strip())
+    if m is None:
         return None
-    host = (parts.hostname or "").lower()
+    host = (m.group(1) or "").lower()
     while host:
         if host in tables.hosts:
             return tables.hosts[host]
         host = host.partition(".")[2]
-    extension = posixpath.splitext(parts.path)[1].lower().lstrip(".")
+    extension = posixpath.splitext(m.group(2))[1].lower().lstrip(".")
     return tables.extensions.get(extension) if extension else None
 
 

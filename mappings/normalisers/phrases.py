@@ -21,7 +21,7 @@ _UNSPACED_SCRIPTS = frozenset({"Hani", "Jpan", "Kore", "Thai", "Laoo", "Khmr", "
 
 
 def _is_unspaced(phrase: str) -> bool:
-    return any(script in _UNSPACED_SCRIPTS for script in script_counts(phrase))
+    return any(script in _UNSPACED_SCRIPTS for script, _ in script_counts(phrase))
 
 
 class PhraseMatcher(Generic[V]):

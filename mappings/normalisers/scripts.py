@@ -115,29 +115,28 @@ def _script_table() -> dict[int, str | None]:
     return table
 
 
-def script_counts(s: str) -> Counter[str]:
-    """Letters per script; Han merged into Jpan/Kore as explained in the module docstring."""
-    tagged = Counter(s.translate(_script_table()))
-    # Characters outside the table (supplementary-plane symbols...) come through unchanged.
-    counts: Counter[str] = Counter(
-        {_CODE_OF_TAG[tag]: n for tag, n in tagged.items() if tag in _CODE_OF_TAG}
-    )
+@functools.lru_cache(maxsize=8192)
+def script_counts(s: str) -> tuple[tuple[str, int], ...]:
+    """(script, letters) pairs, most letters first; Han merged into Jpan/Kore as explained in
+    the module docstring. Cached: a title is often looked at by several normalisers."""
+    counts: dict[str, int] = {}
+    for tag, n in Counter(s.translate(_script_table())).items():
+        code = _CODE_OF_TAG.get(tag)  # characters outside the table come through unchanged
+        if code is not None:
+            counts[code] = n
     kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
     if kana:
-        counts["Jpan"] += kana + counts.pop("Hani", 0)
+        counts["Jpan"] = counts.get("Jpan", 0) + kana + counts.pop("Hani", 0)
     hangul = counts.pop("Hang", 0)
     if hangul:
-        counts["Kore"] += hangul + counts.pop("Hani", 0)
-    return counts
+        counts["Kore"] = counts.get("Kore", 0) + hangul + counts.pop("Hani", 0)
+    return tuple(sorted(counts.items(), key=lambda item: -item[1]))
 
 
-@functools.lru_cache(maxsize=65536)
 def dominant_script(s: str) -> str | None:
     """The script with most letters; None for text without letters.
 
     Hangul-only text gives ``Kore`` (not ``Hang``) so that callers need one code per language.
     """
     counts = script_counts(s)
-    if not counts:
-        return None
-    return counts.most_common(1)[0][0]
+    return counts[0][0] if counts else None
