@@ -159,8 +159,6 @@ def mods_xml(record: Mapping[str, Any], quirks: Mapping[str, Any]) -> str:
     for lang, text in lang_texts(record.get("type")):
         _add(root, m + "genre", text, lang)
     origin = _add(root, m + "originInfo")
-    for lang, text in lang_texts(record.get("coverage")):
-        _add(_add(origin, m + "place"), m + "placeTerm", text, lang, type="text")
     for lang, text in lang_texts(record.get("publisher")):
         _add(origin, m + "publisher", text, lang)
     for _, text in lang_texts(record.get("created")):
@@ -170,13 +168,15 @@ def mods_xml(record: Mapping[str, Any], quirks: Mapping[str, Any]) -> str:
     if not len(origin):
         root.remove(origin)
     for _, code in lang_texts(record.get("language")):
-        _add(_add(root, m + "language"), m + "languageTerm", code, type="code", authority="rfc5646")
+        _add(_add(root, m + "language"), m + "languageTerm", code, type="code", authority="iso639-2b")
     for lang, text in lang_texts(record.get("description")):
         _add(root, m + "abstract", text, lang)
     for lang, text in lang_texts(record.get("subject")):
         _add(_add(root, m + "subject", lang=lang), m + "topic", text)
+    for lang, text in lang_texts(record.get("coverage")):
+        _add(_add(root, m + "subject", lang=lang), m + "geographic", text)
     for lang, text in lang_texts(record.get("community")):
-        _add(_add(root, m + "subject", lang=lang), m + "name", text)
+        _add(_add(_add(root, m + "subject", lang=lang), m + "name", type="family"), m + "namePart", text)
     for _, url in lang_texts(record.get("identifier")):
         _add(root, m + "identifier", url, type="uri")
     location = _add(root, m + "location")
