@@ -47,13 +47,14 @@ def _set_ancestors(spec: str) -> Iterable[str]:
 
 def resolve_category(candidates: Sequence[str], env: Env) -> str | None:
     rules = env.ctx.rules
-    by_set = _rule_table(rules, "category_by_set", env)
+    by_set = _rule_table(rules, "category_by_set", env) if rules else {}
     if by_set:
         for spec in env.raw.sets:
             for key in _set_ancestors(spec):
                 if key in by_set:
                     return by_set[key]
-    by_type = {key.casefold(): value for key, value in _rule_table(rules, "category_by_type", env).items()}
+    by_type = {key.casefold(): value for key, value in
+               _rule_table(rules, "category_by_type", env).items()} if rules else {}
     if by_type:
         for value in candidates:
             if value.casefold() in by_type:

@@ -18,7 +18,7 @@ from lxml import etree
 from mappings.category import resolve_category
 from mappings.definition import Definition, RuleDef
 from mappings.errors import MappingError
-from mappings.fields import FIELDS, dedupe_key
+from mappings.fields import FIELDS
 from mappings.identity import record_id
 from mappings.normalisers.text import clean_text
 from mappings.records import MappingDiagnostic, MappingResult, RawInput, SourceContext
@@ -82,8 +82,13 @@ class _Selector:
             if not isinstance(nodes, list):
                 nodes = [nodes]
         out = []
+        element_text = self.tag is not None  # child elements: no need to ask what each node is
         for node in nodes:
-            text = clean_text(node_text(node))
+            if element_text:
+                raw_text = node.text or "" if len(node) == 0 else "".join(node.itertext())
+            else:
+                raw_text = node_text(node)
+            text = clean_text(raw_text)
             if not text and not isinstance(node, str):
                 # RDF/XML: an empty property element's value is the resource it points to.
                 text = clean_text(node.get(_RDF_RESOURCE) or node.get(_RDF_ABOUT) or "")
@@ -256,12 +261,12 @@ class Crosswalk:
                 continue
             values = []
             seen = set()
+            key_of, write = spec.key, spec.write
             for item in items:
-                value = spec.write(item)
-                key = dedupe_key(value)
+                key = key_of(item)
                 if key not in seen:
                     seen.add(key)
-                    values.append(value)
+                    values.append(write(item))
             if name == "rights":
                 record["rights"] = {"statement": next((v[0] for v in values if v[0]), None),
                                     "uri": next((v[1] for v in values if v[1]), None)}

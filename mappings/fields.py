@@ -30,16 +30,38 @@ def _data(item: Item) -> Any:
     return item.data
 
 
+def _text_key(item: Item) -> Any:
+    return item.text
+
+
+def _langstring_key(item: Item) -> Any:
+    return (item.text, item.lang)
+
+
+def _data_key(item: Item) -> Any:
+    data = item.data
+    if isinstance(data, dict):
+        # Media are the same file when the URL is the same, whatever else was said about them.
+        if "url" in data and "type" in data:
+            return data["url"]
+        return tuple(data.values())
+    return data
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
     kinds: frozenset[str]
     many: bool
     write: Callable[[Item], Any]
+    key: Callable[[Item], Any]  # identity for de-duplication, computed before writing
+
+
+_KEYS = {_langstring: _langstring_key, _text: _text_key, _data: _data_key}
 
 
 def _field(name: str, kinds: tuple[str, ...], many: bool, write: Callable[[Item], Any]) -> FieldSpec:
-    return FieldSpec(name, frozenset(kinds), many, write)
+    return FieldSpec(name, frozenset(kinds), many, write, _KEYS[write])
 
 
 FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in (
@@ -65,11 +87,3 @@ FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in (
     _field("rights", (RIGHTS,), False, _data),
 )}
 
-
-def dedupe_key(value: Any) -> Any:
-    """Hashable identity of a written value; media are the same file when the URL is the same."""
-    if isinstance(value, dict):
-        if "url" in value and "type" in value:
-            return ("url", value["url"])
-        return tuple(sorted(value.items()))
-    return value
