@@ -28,8 +28,8 @@ from lxml import etree
 
 from harvester.provider import (OAI_DC, OAI_NAMESPACE, SECONDS_GRANULARITY, XML_CONTENT_TYPE,
                                 Exchange, FormatInfo, InMemoryRepository, ProviderRecord,
-                                ProviderRequest, ProviderResponse, ProviderServer, RepositoryInfo,
-                                SetInfo, error_response)
+                                ProviderRequest, ProviderResponse, ProviderServer,
+                                RecordRepository, RepositoryInfo, SetInfo, error_response)
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "oai"
 TEST_SECRET = b"ichlinks-test-token-secret"
@@ -567,7 +567,7 @@ _TOKEN_RE = re.compile(rb"<resumptionToken[^>]*>([^<]+)</resumptionToken>")
 class FaultyProviderServer(ProviderServer):
     """The real provider with a plan of faults; the first matching fault with uses left fires."""
 
-    def __init__(self, repository: InMemoryRepository, *, faults: Iterable[Fault] = (),
+    def __init__(self, repository: RecordRepository, *, faults: Iterable[Fault] = (),
                  **kwargs: Any) -> None:
         super().__init__(repository, **kwargs)
         self.faults: list[Fault] = list(faults)

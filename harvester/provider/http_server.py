@@ -183,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
         exchange = Exchange(self, request, gzip_enabled=provider.gzip)
         try:
             provider.serve(exchange)
-        except (BrokenPipeError, ConnectionResetError):
+        except (ConnectionError, TimeoutError):
             # The harvester went away mid-answer (killed, timed out): nothing to tell it.
             log.debug("client gone during %s %s", self.command, self.path)
             self.close_connection = True
