@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -169,6 +170,7 @@ def _published_ops(engine: Engine) -> Iterator[Any]:
 
 def reindex(engine: Engine, config: SearchConfig) -> dict[str, Any]:
     """Build a fresh index from the store, check its count, then swap it in."""
+    started = utcnow() - timedelta(seconds=1)
     with Session(engine) as s:
         expected = s.scalar(select(func.count()).select_from(IchRecord).where(
             IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))) or 0
@@ -181,6 +183,15 @@ def reindex(engine: Engine, config: SearchConfig) -> dict[str, Any]:
         backend = open_index(config)
         try:
             result = dict(backend.rebuild(_published_ops(engine), expected))
+            # Changes relayed while the new index was built went to the old one (Elasticsearch
+            # swaps an alias): send everything changed since the start to the new index too.
+            with Session(engine) as s:
+                changed = list(s.scalars(select(IchRecord.id).where(IchRecord.changed_at >= started)))
+                caught_up = backend.apply(_ops(s, changed)) if changed else None
+            result["caught_up"] = len(caught_up.done) if caught_up else 0
+            if caught_up and caught_up.failed:
+                raise IndexingError(f"{len(caught_up.failed)} changes made during the rebuild "
+                                    f"failed to index: {caught_up.failed[:3]}")
         finally:
             backend.close()
     except IndexingError as exc:
