@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from mappings.normalisers import languages as _languages
@@ -9,7 +10,10 @@ from mappings.transforms.registry import LANGSTRING, LANGUAGE, TEXT, Param, Step
 from mappings.values import Env, Item
 
 # Script detection needs a sample, not a whole 10 KB abstract.
-_SAMPLE = 200
+_SAMPLE = 64
+# Any character outside Latin (Basic, Latin-1, Extended-A/B, Extended Additional for
+# Vietnamese), combining diacritics and general punctuation.
+_NOT_LATIN = re.compile("[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u206f]")
 
 # ISO 639-2 special codes: "undetermined" and "no linguistic content" say nothing to index.
 _NOT_A_LANGUAGE = frozenset({"und", "zxx"})
@@ -23,9 +27,10 @@ def normalised_language(tag: str) -> str | None:
 
 
 def _with_script(tag: str, text: str) -> str:
-    if text.isascii():
-        # Most metadata is ASCII: its script is Latin if it has a letter at all, so one cached
-        # probe per tag answers for every such value.
+    if text.isascii() or _NOT_LATIN.search(text) is None:
+        # Most metadata is in Latin script: then it is Latin if it has a letter at all, so one
+        # cached probe per tag answers for every such value (a regex scan runs at C speed;
+        # counting scripts character by character does not).
         return _latin_form(tag) if text.lower() != text.upper() else tag
     return _languages.with_script(tag, text[:_SAMPLE])
 
