@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from harvester.config import Settings, SourceConfig
@@ -167,9 +167,18 @@ class CrosswalkStage:
                            harvested_at=_utc_text(item.harvested_at),
                            element=item.element)
             results.append((item, rid, cw.map(raw, ctx)))
+        ich_new: list[dict[str, Any]] = []
+        ich_changed: list[dict[str, Any]] = []
+        ich_touched: list[dict[str, Any]] = []
+        stale_diag_raw_ids: list[int] = []
+        diag_rows: list[dict[str, Any]] = []
+        outbox_rows: list[dict[str, Any]] = []
         with self.sessions.begin() as s:
-            existing = {row.raw_id: row for row in s.scalars(
-                select(IchRecord).where(IchRecord.raw_id.in_([i.raw_id for i in items])))}
+            existing = {row.raw_id: row for row in s.execute(
+                select(IchRecord.id, IchRecord.raw_id, IchRecord.output_sha256, IchRecord.deleted,
+                       IchRecord.quarantined, IchRecord.version, IchRecord.mapping_version,
+                       IchRecord.raw_sha256)
+                .where(IchRecord.raw_id.in_([i.raw_id for i in items])))}
             for item, rid, result in results:
                 summary.mapped += 1
                 old = existing.get(item.raw_id)
@@ -193,36 +202,46 @@ class CrosswalkStage:
                 was_published = old is not None and not old.deleted and not old.quarantined
                 changed = (old is None or old.output_sha256 != digest or old.deleted != deleted
                            or old.quarantined != quarantined)
+                diags_json = json.dumps(diags, ensure_ascii=False)
+                if not changed:
+                    summary.unchanged += 1
+                    if old.mapping_version != cw.version or old.raw_sha256 != item.sha256:
+                        ich_touched.append({"b_id": old.id, "mapping_version": cw.version,
+                                            "raw_sha256": item.sha256, "diagnostics": diags_json})
+                    continue
+                summary.changed += 1
                 values = {"source": source.name, "category": (record or {}).get("category"),
                           "deleted": deleted, "quarantined": quarantined,
                           "record": json.dumps(record, ensure_ascii=False) if record is not None else None,
-                          "diagnostics": json.dumps(diags, ensure_ascii=False),
-                          "mapping": cw.name, "mapping_version": cw.version,
-                          "raw_sha256": item.sha256, "output_sha256": digest}
+                          "diagnostics": diags_json, "mapping": cw.name, "mapping_version": cw.version,
+                          "raw_sha256": item.sha256, "output_sha256": digest, "changed_at": now}
                 if old is None:
-                    s.add(IchRecord(id=rid, raw_id=item.raw_id, version=1, changed_at=now, **values))
-                elif changed:
-                    s.execute(update(IchRecord).where(IchRecord.id == old.id)
-                              .values(version=old.version + 1, changed_at=now, **values))
-                elif old.mapping_version != cw.version or old.raw_sha256 != item.sha256:
-                    s.execute(update(IchRecord).where(IchRecord.id == old.id).values(
-                        mapping_version=cw.version, raw_sha256=item.sha256,
-                        diagnostics=values["diagnostics"]))
-                if changed:
-                    summary.changed += 1
-                    if old is not None:
-                        s.execute(delete(Diagnostic).where(Diagnostic.raw_id == item.raw_id,
-                                                           Diagnostic.stage == "mapping"))
-                    if diags:
-                        s.execute(insert(Diagnostic), [
-                            {"raw_id": item.raw_id, "source": source.name, "stage": "mapping",
-                             "level": d["level"], "field": d["field"], "code": d["code"],
-                             "message": d["message"], "value": d["value"]} for d in diags])
-                    if published or was_published:
-                        s.add(Outbox(record_id=rid, action="upsert" if published else "delete",
-                                     created_at=now, attempts=0))
+                    ich_new.append({"id": rid, "raw_id": item.raw_id, "version": 1, **values})
                 else:
-                    summary.unchanged += 1
+                    ich_changed.append({"b_id": old.id, "version": old.version + 1, **values})
+                    stale_diag_raw_ids.append(item.raw_id)
+                diag_rows.extend({"raw_id": item.raw_id, "source": source.name, "stage": "mapping",
+                                  "level": d["level"], "field": d["field"], "code": d["code"],
+                                  "message": d["message"], "value": d["value"]} for d in diags)
+                if published or was_published:
+                    outbox_rows.append({"record_id": rid, "action": "upsert" if published else "delete",
+                                        "created_at": now, "attempts": 0})
+            conn = s.connection()
+            if ich_new:
+                conn.execute(insert(IchRecord), ich_new)
+            for rows, cols in ((ich_changed, ich_changed[0].keys() if ich_changed else ()),
+                               (ich_touched, ("mapping_version", "raw_sha256", "diagnostics"))):
+                if rows:
+                    conn.execute(update(IchRecord).where(IchRecord.id == bindparam("b_id"))
+                                 .values({c: bindparam(c) for c in cols if c != "b_id"}), rows)
+            for start in range(0, len(stale_diag_raw_ids), BATCH):
+                conn.execute(delete(Diagnostic).where(
+                    Diagnostic.raw_id.in_(stale_diag_raw_ids[start:start + BATCH]),
+                    Diagnostic.stage == "mapping"))
+            if diag_rows:
+                conn.execute(insert(Diagnostic), diag_rows)
+            if outbox_rows:
+                conn.execute(insert(Outbox), outbox_rows)
 
 
 def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig]) -> list[MapSummary]:
