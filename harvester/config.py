@@ -303,16 +303,29 @@ def parse_interval(value: str) -> int | None:
 
 
 def _check_mapping(value: str) -> str | None:
-    if value.endswith((".yaml", ".yml")):
-        return None
     try:
-        from mappings import available_crosswalks
+        from mappings import MappingError, available_crosswalks, load_crosswalk
     except ImportError:
         return None
-    names = available_crosswalks()
-    if value not in names:
-        return f"names no crosswalk: {value!r} (bundled: {', '.join(names)}; or give a .yaml file)"
+    if not value.endswith((".yaml", ".yml")) and value not in available_crosswalks():
+        return (f"names no crosswalk: {value!r} (bundled: {', '.join(available_crosswalks())}; "
+                "or give a .yaml file)")
+    try:
+        load_crosswalk(value)
+    except MappingError as exc:
+        return f"crosswalk {value!r} cannot be used: {exc}"
+    except OSError as exc:
+        return f"crosswalk file {value!r} cannot be read: {exc}"
     return None
+
+
+def _default_mapping(prefix: str) -> str | None:
+    """The crosswalk for a format when none is named (oai_qdc -> qdc, marc21 -> marcxml, ...)."""
+    try:
+        from mappings import suggest_crosswalk
+    except ImportError:
+        return prefix
+    return suggest_crosswalk([{"metadataPrefix": prefix}])
 
 
 def _read_source(name: str, node: _Node, path: str) -> SourceConfig:
@@ -331,6 +344,11 @@ def _read_source(name: str, node: _Node, path: str) -> SourceConfig:
                           country=partner_r.get("country", str, None, check=_check_country))
         partner_r.finish()
     mapping = r.get("mapping", str, None, check=_check_mapping)
+    if mapping is None:
+        mapping = _default_mapping(prefix)
+        if mapping is None:
+            raise r.error("metadata_prefix", f"no bundled crosswalk reads metadata_prefix {prefix!r}; "
+                                             "name one with mapping: (a crosswalk or a .yaml file)")
     schedule = None
     sched_r = r.child("schedule")
     if sched_r is not None:

@@ -111,3 +111,21 @@ def test_cli_exits_2_on_bad_config_without_touching_the_store(tmp_path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "sources.a.sets" in proc.stderr and ":5" in proc.stderr
     assert not db.exists()
+
+
+@pytest.mark.parametrize("prefix, crosswalk", [("oai_dc", "oai_dc"), ("oai_qdc", "qdc"),
+                                               ("marc21", "marcxml"), ("mods", "mods")])
+def test_default_crosswalk_follows_the_format(prefix: str, crosswalk: str) -> None:
+    s = parse_settings(f"sources:\n  a:\n    url: http://x.org/oai\n    metadata_prefix: {prefix}\n")
+    assert s.sources["a"].crosswalk == crosswalk
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("    metadata_prefix: didl\n", "no bundled crosswalk"),
+    ("    mapping: dublin_core\n", "names no crosswalk"),
+    ("    mapping: /nonexistent/cw.yaml\n", "does not exist"),
+])
+def test_mapping_problems_are_config_errors(extra: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=words) as info:
+        parse_settings("sources:\n  a:\n    url: http://x.org/oai\n" + extra, "c.yaml")
+    assert info.value.line == 4

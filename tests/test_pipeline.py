@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -28,6 +29,7 @@ from harvester.store.models import IchRecord, Outbox
 from mappings import ich_json_schema
 
 UTC = timezone.utc
+re_title = re.compile(r"<dc:title[^>]*>.*?</dc:title>", re.S)
 
 
 def settings_for(tmp_path: Path, store_url: str, url: str, index_path: Path | None = None) -> Any:
@@ -166,3 +168,30 @@ def test_help(command: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "harvester.cli", command, "--help"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--json" in proc.stdout
+
+
+def test_quarantined_records_are_kept_reported_and_never_indexed(store_url: str, oai_server: Any,
+                                                                 tmp_path: Path) -> None:
+    records = make_records(10)
+    untitled = [replace(r, metadata={"oai_dc": re_title.sub("", r.metadata["oai_dc"])})
+                for r in records[:3]]
+    server = oai_server(untitled + records[3:])
+    settings = settings_for(tmp_path, store_url, server.base_url)
+    [result] = run_harvest(settings, [])
+    assert result.status == "ok"
+    engine = open_store(settings.store)
+    assert counts(engine) == {"published": 7, "outbox": 0}
+    assert run_search(settings, parse_filters("", []))["total"] == 7
+    assert len(list(iter_ich(engine))) == 7
+    everything = list(iter_ich(engine, include_quarantined=True))
+    quarantined = [i for i in everything if i["quarantined"]]
+    assert len(everything) == 10 and len(quarantined) == 3
+    assert all(any(d["level"] == "error" and "title" in (d["field"] or d["code"]) for d in i["diagnostics"])
+               for i in quarantined)
+    rep = source_report(engine, "kr-test")
+    assert rep["quarantined"] == 3 and rep["published"] == 7
+    assert sum(rep["quarantine_reasons"].values()) >= 3
+    # quarantined records are retried on every remap; fixing the crosswalk input fixes them
+    [summary] = remap(engine, settings, list(settings.sources.values()))
+    assert summary.quarantined == 3 and summary.mapped == 10
+    engine.dispose()
