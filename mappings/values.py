@@ -59,7 +59,8 @@ class Item:
 class Env:
     """Per-record state: the input, the source's settings, the diagnostics collected so far."""
 
-    __slots__ = ("raw", "ctx", "root", "field", "hints", "diagnostics", "_seen", "memo", "_tagged")
+    __slots__ = ("raw", "ctx", "root", "field", "hints", "diagnostics", "_seen", "memo", "_tagged",
+                 "default_language")
 
     def __init__(self, raw: RawInput, ctx: SourceContext, root: Any) -> None:
         self.raw = raw
@@ -71,6 +72,8 @@ class Env:
         self._seen: set[tuple[str, str, str, str | None]] = set()
         self.memo: dict[Any, Any] = {}
         self._tagged: bool | None = None
+        defaults = ctx.defaults
+        self.default_language: str | None = (defaults.get("language") or None) if defaults else None
 
     def source_lang(self, item: Item) -> str | None:
         """The item's ``xml:lang``; most records have none, which one string search tells us."""
@@ -88,8 +91,3 @@ class Env:
             return
         self._seen.add(key)
         self.diagnostics.append(MappingDiagnostic(level, name, code, message, value))
-
-    @property
-    def default_language(self) -> str | None:
-        lang = self.ctx.defaults.get("language") if self.ctx.defaults else None
-        return lang or None

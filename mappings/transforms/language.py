@@ -66,7 +66,21 @@ def name_language(label: str, hinted: str | None) -> str | None:
     return _languages.guess_language(label[:_SAMPLE])
 
 
-def resolve_language(item: Item, env: Env, hints: tuple[str, ...]) -> tuple[str | None, bool]:
+def default_languages(env: Env, hints: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages untagged text may be in, most specific first.
+
+    Record-level hints (the MARC 008 language of a title) are more specific than the
+    source-wide default, so they replace it rather than compete with it.
+    """
+    if hints:
+        found = tuple(tag for tag in (env.hints.get(h) for h in hints) if tag)
+        if found:
+            return found
+    default = env.default_language
+    return (default,) if default else ()
+
+
+def resolve_language(item: Item, env: Env, defaults: tuple[str, ...]) -> tuple[str | None, bool]:
     """(BCP 47 tag, guessed) for one text value.
 
     A source ``xml:lang`` wins (normalised, plus a script subtag when the text is not in the
@@ -83,11 +97,6 @@ def resolve_language(item: Item, env: Env, hints: tuple[str, ...]) -> tuple[str 
             return _with_script(tag, text), False
         env.report("warning", "unknown-language", f"xml:lang {given!r} is not a known language tag",
                    given)
-    # Record-level hints (the MARC 008 language of a title) are more specific than the
-    # source-wide default, so they replace it rather than compete with it.
-    defaults = tuple(tag for tag in (env.hints.get(h) for h in hints) if tag)
-    if not defaults and env.default_language:
-        defaults = (env.default_language,)
     tag = _untagged(text, defaults)
     return tag, tag is not None
 
@@ -105,8 +114,9 @@ def lang(hint: tuple[str, ...]) -> Step:
     def step(items: list[Item], env: Env) -> list[Item]:
         out = []
         guessed_tags = []
+        defaults = default_languages(env, hint)
         for item in items:
-            tag, guessed = resolve_language(item, env, hint)
+            tag, guessed = resolve_language(item, env, defaults)
             out.append(Item(item.text, item.node, tag, guessed, item.data))
             if guessed:
                 guessed_tags.append(tag or "")
