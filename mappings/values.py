@@ -12,6 +12,7 @@ from typing import Any
 from mappings.records import MappingDiagnostic, RawInput, SourceContext
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+OAI_RECORD = "{http://www.openarchives.org/OAI/2.0/}record"
 
 
 class Item:
@@ -49,6 +50,10 @@ class Item:
             lang = get(XML_LANG)
             if lang is not None:
                 return lang.strip() or None
+            if node.tag == OAI_RECORD:
+                # The stored record is the <record> alone; a live page's outer elements must
+                # not make a harvest differ from a later re-mapping of the stored XML.
+                return None
             node = node.getparent()
         return None
 

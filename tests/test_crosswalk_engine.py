@@ -261,3 +261,17 @@ def test_diagnostics_are_plain_values():
     assert diag == MappingDiagnostic("warning", "countries", "unknown-country", "msg", "Atlantis")
     with pytest.raises(AttributeError):
         diag.level = "error"  # type: ignore[misc]
+
+
+def test_a_live_page_element_maps_like_the_stored_record(oai_dc):
+    """The harvester may pass the parsed <record> inside its page; the result must not change."""
+    page = ('<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" xml:lang="de"><ListRecords>'
+            + OAI_DC_RECORD.format(body="<dc:title>Khöömei</dc:title><dc:subject xml:lang='mn'>"
+                                   "хөөмий</dc:subject>", identifier="oai:x:9", status="", sets="")
+            + "</ListRecords></OAI-PMH>")
+    element = etree.fromstring(page.encode()).find(".//{http://www.openarchives.org/OAI/2.0/}record")
+    stored = raw_from_record(element)
+    from dataclasses import replace
+    live = replace(stored, element=element)
+    assert oai_dc.map(live, ctx()) == oai_dc.map(stored, ctx())
+    assert oai_dc.map(live, ctx()).record["title"][0]["lang"] == "vi"  # not the page's "de"
