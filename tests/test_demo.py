@@ -134,6 +134,8 @@ def _search(index_path: str, q: str) -> dict[str, Any]:
     ("хөөмий", "mn-cch", "хөөмий"),
     ("Морин хуур", "mn-cch", "Морин хуур"),
     ("ᠮᠣᠩᠭᠣᠯ ᠪᠢᠴᠢᠭ", "mn-cch", "бичгийн уран бичлэг"),  # traditional Mongolian script
+    ("ស្បែកធំ", "kh-mcfa", "ស្បែកធំ"),                  # Khmer, no spaces between words
+    ("chapei", "kh-mcfa", "Chapei"),
 ])
 def test_each_partners_languages_are_searchable(demo_runs: dict[str, Any], query: str, source: str,
                                                 title_part: str) -> None:
@@ -154,7 +156,8 @@ def test_sample_searches_cover_every_partner_language(demo_runs: dict[str, Any])
     _, doc, _ = demo_runs["first"]
     searches = {s["q"]: s for s in doc["searches"]}
     expectations = {"hát xoan": "vn-vicas", "hat xoan": "vn-vicas", "판소리": "kr-nihc",
-                    "домбыра": "kz-kuy", "күй": "kz-kuy", "хөөмий": "mn-cch", "khoomei": "mn-cch"}
+                    "домбыра": "kz-kuy", "күй": "kz-kuy", "хөөмий": "mn-cch", "khoomei": "mn-cch",
+                    "ល្ខោនខោល": "kh-mcfa"}
     for q, source in expectations.items():
         assert q in searches, f"sample search {q!r} missing"
         assert searches[q]["total"] >= 1

@@ -1,6 +1,6 @@
 """``ichlinks demo``: bundled partner repositories and the one-command tour of the system.
 
-Four partner institutions from different countries (``data/*.yaml``) are served over real
+Partner institutions from five countries (``data/*.yaml``) are served over real
 OAI-PMH on 127.0.0.1, each with its own format and quirks, then harvested, crosswalked,
 indexed and searched by the same code as ``ichlinks harvest``.
 """

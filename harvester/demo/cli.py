@@ -19,6 +19,7 @@ from harvester.cli import handle_errors
 
 from .partners import load_partners
 from .walkthrough import DemoReport, run_demo, running_partners
+from .workspace import prepare_demo_dir
 
 # The demo writes and reads only its own directory, never an operator's store or index.
 _OPERATOR_OVERRIDES = ("ICHLINKS_STORE", "ICHLINKS_ES_URL", "ICHLINKS_CONFIG")
@@ -113,15 +114,17 @@ def _serve(report: DemoReport, port: int) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @handle_errors
 def demo(directory: str, serve: bool, port: int, as_json: bool) -> None:
-    """Serve the bundled partner repositories (Viet Nam, Korea, Mongolia, Kazakhstan) over
-    OAI-PMH on 127.0.0.1, harvest them, crosswalk and index the records, and search them.
+    """Serve the bundled partner repositories (Viet Nam, Korea, Mongolia, Kazakhstan,
+    Cambodia) over OAI-PMH on 127.0.0.1, harvest them, crosswalk and index the records, and
+    search them.
 
     Needs no configuration file and no network.  Exit code 0 only if every source was
     harvested completely and the index answers every sample search.
     """
+    root = prepare_demo_dir(directory)  # before anything starts: a refused directory costs nothing
     partners = load_partners()
     with running_partners(partners) as urls:
-        report = run_demo(directory, partners, urls)
+        report = run_demo(root, partners, urls)
         serve_problem = _service_problem() if serve else None
         document: dict[str, Any] = report.as_json()
         if serve:

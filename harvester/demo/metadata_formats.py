@@ -48,6 +48,8 @@ def lang_texts(value: Any) -> list[LangText]:
         out: list[LangText] = []
         for lang, texts in value.items():
             for text in texts if isinstance(texts, list) else [texts]:
+                if text is None or isinstance(text, (Mapping, list)):
+                    raise ValueError(f"{lang!r} needs a text, not {text!r} (an unquoted comma?)")
                 out.append((str(lang), str(text)))
         return out
     return [pair for item in value for pair in lang_texts(item)]
@@ -79,49 +81,48 @@ def _dc_root(tag: str, nsmap: dict[str, str], schema_location: str) -> etree._El
     return root
 
 
+# neutral field -> (simple DC element, qualified DC element); None: the format has no place for it.
+_DC_ELEMENTS: tuple[tuple[str, str | None, str], ...] = (
+    ("title", "dc:title", "dc:title"),
+    ("alternative", "dc:title", "dcterms:alternative"),
+    ("creator", "dc:creator", "dc:creator"),
+    ("contributor", "dc:contributor", "dc:contributor"),
+    ("subject", "dc:subject", "dc:subject"),
+    ("description", "dc:description", "dcterms:abstract"),
+    ("publisher", "dc:publisher", "dc:publisher"),
+    ("created", "dc:date", "dcterms:created"),
+    ("date", "dc:date", "dcterms:issued"),
+    ("type", "dc:type", "dc:type"),
+    ("identifier", "dc:identifier", "dc:identifier"),
+    ("media", "dc:relation", "dcterms:hasFormat"),
+    ("language", "dc:language", "dc:language"),
+    ("coverage", "dc:coverage", "dcterms:spatial"),
+    ("community", None, "dcterms:audience"),
+    ("rights", "dc:rights", "dcterms:license"),
+)
+_DC_NAMESPACES = {"dc": DC, "dcterms": DCTERMS}
+
+
+def _packed(values: list[LangText]) -> list[LangText]:
+    """CONTENTdm-style: every heading of one language packed into one element with "; "."""
+    by_lang: dict[str | None, list[str]] = {}
+    for lang, text in values:
+        by_lang.setdefault(lang, []).append(text)
+    return [(lang, "; ".join(texts)) for lang, texts in by_lang.items()]
+
+
 def _dc_elements(root: etree._Element, record: Mapping[str, Any], quirks: Mapping[str, Any],
                  *, qualified: bool) -> None:
-    def dc(name: str, values: Iterable[LangText]) -> None:
+    for key, simple, refined in _DC_ELEMENTS:
+        name = refined if qualified else simple
+        if name is None:
+            continue
+        values = lang_texts(record.get(key))
+        if key == "subject" and quirks.get("packed_subjects"):
+            values = _packed(values)
+        prefix, local = name.split(":")
         for lang, text in values:
-            _add(root, f"{{{DC}}}{name}", text, lang)
-
-    def dcterms(name: str, values: Iterable[LangText]) -> None:
-        for lang, text in values:
-            _add(root, f"{{{DCTERMS}}}{name}", text, lang)
-
-    dc("title", lang_texts(record.get("title")))
-    (dcterms("alternative", lang_texts(record.get("alternative"))) if qualified
-     else dc("title", lang_texts(record.get("alternative"))))
-    for name in ("creator", "contributor"):
-        dc(name, lang_texts(record.get(name)))
-    subjects = lang_texts(record.get("subject"))
-    if quirks.get("packed_subjects") and subjects:
-        # CONTENTdm-style: every heading of one language packed into one element with "; ".
-        by_lang: dict[str | None, list[str]] = {}
-        for lang, text in subjects:
-            by_lang.setdefault(lang, []).append(text)
-        subjects = [(lang, "; ".join(texts)) for lang, texts in by_lang.items()]
-    dc("subject", subjects)
-    (dcterms("abstract", lang_texts(record.get("description"))) if qualified
-     else dc("description", lang_texts(record.get("description"))))
-    dc("publisher", lang_texts(record.get("publisher")))
-    if qualified:
-        dcterms("created", lang_texts(record.get("created")))
-        dcterms("issued", lang_texts(record.get("date")))
-    else:
-        dc("date", lang_texts(record.get("created")) + lang_texts(record.get("date")))
-    dc("type", lang_texts(record.get("type")))
-    dc("identifier", lang_texts(record.get("identifier")))
-    (dcterms("hasFormat", lang_texts(record.get("media"))) if qualified
-     else dc("relation", lang_texts(record.get("media"))))
-    dc("language", lang_texts(record.get("language")))
-    (dcterms("spatial", lang_texts(record.get("coverage"))) if qualified
-     else dc("coverage", lang_texts(record.get("coverage"))))
-    if qualified:
-        dcterms("audience", lang_texts(record.get("community")))
-        dcterms("license", lang_texts(record.get("rights")))
-    else:
-        dc("rights", lang_texts(record.get("rights")))
+            _add(root, f"{{{_DC_NAMESPACES[prefix]}}}{local}", text, lang)
 
 
 def oai_dc_xml(record: Mapping[str, Any], quirks: Mapping[str, Any]) -> str:
@@ -142,15 +143,14 @@ def oai_qdc_xml(record: Mapping[str, Any], quirks: Mapping[str, Any]) -> str:
 
 def mods_xml(record: Mapping[str, Any], quirks: Mapping[str, Any]) -> str:
     m = f"{{{MODS_NS}}}"
-    root = etree.Element(m + "mods", nsmap={None: MODS_NS, "xsi": XSI},
-                         version="3.7")
+    root = etree.Element(m + "mods", nsmap={None: MODS_NS, "xsi": XSI}, version="3.7")
     root.set(f"{{{XSI}}}schemaLocation", f"{MODS_NS} {MODS.schema}")
     for lang, text in lang_texts(record.get("title")):
         _add(_add(root, m + "titleInfo", lang=lang), m + "title", text)
     for lang, text in lang_texts(record.get("alternative")):
         _add(_add(root, m + "titleInfo", lang=lang, type="alternative"), m + "title", text)
-    for role, key in (("creator", "creator"), ("contributor", "contributor")):
-        for lang, text in lang_texts(record.get(key)):
+    for role in ("creator", "contributor"):
+        for lang, text in lang_texts(record.get(role)):
             name = _add(root, m + "name", lang=lang)
             _add(name, m + "namePart", text)
             _add(_add(name, m + "role"), m + "roleTerm", role, type="text")

@@ -25,7 +25,7 @@ from harvester.config import Settings
 from harvester.provider import ProviderServer
 
 from .partners import DemoPartner
-from .workspace import demo_config, prepare_demo_dir, write_config
+from .workspace import demo_config, write_config
 
 TOP_RESULTS = 3
 
@@ -130,13 +130,13 @@ def _search(settings: Settings, queries: Sequence[SampleSearch]) -> tuple[dict[s
         backend.close()
 
 
-def run_demo(directory: str | Path, partners: Sequence[DemoPartner], urls: dict[str, str],
+def run_demo(root: Path, partners: Sequence[DemoPartner], urls: dict[str, str],
              queries: Sequence[SampleSearch] | None = None) -> DemoReport:
-    """Harvest the running ``partners`` (``urls`` from :func:`running_partners`) into a fresh
-    demo directory, search the result and check it against the partners' own data."""
+    """Harvest the running ``partners`` (``urls`` from :func:`running_partners`) into ``root``
+    (fresh from :func:`prepare_demo_dir`), search the result and check it against the
+    partners' own data."""
     from harvester.pipeline import run_harvest
 
-    root = prepare_demo_dir(directory)
     config = demo_config(root, {p.source: p.source_config(urls[p.source]) for p in partners})
     settings = write_config(root, config)
     report = DemoReport(root=root, config_path=root / "ichlinks.yaml", settings=settings, partners=[
