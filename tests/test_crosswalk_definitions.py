@@ -219,3 +219,11 @@ def test_suggest_falls_back_to_oai_dc_from_a_real_eprints_answer():
 ])
 def test_suggest_crosswalk(formats, expected):
     assert suggest_crosswalk(formats) == expected
+
+
+def test_the_crosswalk_readme_documents_every_transform():
+    from mappings.transforms.__main__ import reference
+
+    readme = (Path(__file__).resolve().parents[1] / "mappings" / "crosswalks" / "README.md").read_text(
+        encoding="utf-8")
+    assert reference() in readme, "regenerate the table with: python -m mappings.transforms"

@@ -13,8 +13,10 @@ from mappings.values import Env, Item
            params={"name": Param("xpath"), "role": Param("xpath"), "default_role": Param("str"),
                    "hint": Param("str")})
 def agent(name, role, default_role, hint) -> Step:  # type: ignore[no-untyped-def]
-    """A person or body. ``name``/``role`` are sub-XPaths relative to the value's element
-    (MODS ``mods:namePart``/``mods:role/mods:roleTerm``); without them the whole text is the name.
+    """A person or body with an optional role (sub-XPaths ``name``, ``role``).
+
+    ``name``/``role`` are relative to the value's element (MODS ``mods:namePart`` and
+    ``mods:role/mods:roleTerm``); without ``name`` the whole text is the name.
     ``lang`` is the source's xml:lang, else the script's guess (names are not translated, so
     the source's default language says nothing about a Latin-script name), but a name in a
     non-Latin script takes the record-level ``hint`` language or the source's default when it is

@@ -19,8 +19,9 @@ RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
                    "unresolved": Param("choice", default="keep", choices=("keep", "drop")),
                    "one": Param("bool", default=False)})
 def rdf_label(entities, label, unresolved: str, one: bool) -> Step:  # type: ignore[no-untyped-def]
-    """Replace a reference (``rdf:resource``) by the referenced entity's labels, one value per
-    label (each keeps its xml:lang).  Literal values pass through.  ``entities`` is evaluated
+    """Replace an ``rdf:resource`` reference by the labels of the entity it points to.
+
+    One value per label (each keeps its xml:lang); literal values pass through.  ``entities`` is evaluated
     on the record root; a reference to an entity not in the record keeps its URI as the value
     (``unresolved: keep``) or is dropped.  ``one: true`` keeps only the first label: an agent
     labelled in two languages is still one agent."""
