@@ -300,9 +300,10 @@ class Crosswalk:
         if raw.deleted:
             return MappingResult(None, True, (MappingDiagnostic(
                 "info", "record", "deleted", "deleted records are tombstoned, not mapped"),))
-        record = self._skeleton(raw, ctx)
         diagnostics: list[MappingDiagnostic] = []
+        record: dict[str, Any] | None = None
         try:
+            record = self._skeleton(raw, ctx)
             return self._map(raw, ctx, record, diagnostics)
         except Exception as exc:  # the per-record boundary: one bad record must not stop a harvest
             diagnostics.append(MappingDiagnostic("error", "record", "mapping-failed",

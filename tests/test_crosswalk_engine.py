@@ -275,3 +275,18 @@ def test_a_live_page_element_maps_like_the_stored_record(oai_dc):
     live = replace(stored, element=element)
     assert oai_dc.map(live, ctx()) == oai_dc.map(stored, ctx())
     assert oai_dc.map(live, ctx()).record["title"][0]["lang"] == "vi"  # not the page's "de"
+
+
+def test_an_encoding_declaration_in_the_stored_text_is_harmless(oai_dc):
+    body = "<dc:title>Käsityö ja kansanperinne</dc:title>"
+    xml = '<?xml version="1.0" encoding="ISO-8859-1"?>\n' + OAI_DC_RECORD.format(
+        body=body, identifier="oai:x:latin1", status="", sets="")
+    raw = RawInput("oai:x:latin1", None, (), False, xml, "0" * 64, None)
+    result = oai_dc.map(raw, ctx())
+    assert result.record["title"][0]["value"] == "Käsityö ja kansanperinne"
+
+
+def test_even_a_broken_input_object_gives_a_result(oai_dc):
+    raw = RawInput("oai:x:odd", None, None, False, "<record/>", "0" * 64, None)  # type: ignore[arg-type]
+    result = oai_dc.map(raw, ctx())
+    assert result.quarantined and [d.code for d in result.diagnostics] == ["mapping-failed"]
