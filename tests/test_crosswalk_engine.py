@@ -290,3 +290,17 @@ def test_even_a_broken_input_object_gives_a_result(oai_dc):
     raw = RawInput("oai:x:odd", None, None, False, "<record/>", "0" * 64, None)  # type: ignore[arg-type]
     result = oai_dc.map(raw, ctx())
     assert result.quarantined and [d.code for d in result.diagnostics] == ["mapping-failed"]
+
+
+def test_qdc_typed_iso3166_spatial_is_a_country_or_a_warning():
+    qdc = load_crosswalk("qdc")
+    xml = OAI_DC_RECORD.format(identifier="oai:x:q", status="", sets="", body=(
+        '<dc:title>Kuy</dc:title><dcterms:spatial xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="dcterms:ISO3166">KZ'
+        '</dcterms:spatial><dcterms:spatial xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="dcterms:ISO3166">XX'
+        '</dcterms:spatial>'))
+    result = qdc.map(raw_from_record(etree.fromstring(xml.encode()), xml), ctx())
+    assert result.record["countries"] == ["KZ"]
+    levels = {d.level for d in result.diagnostics if d.code == "unknown-country" and d.value == "XX"}
+    assert "warning" in levels
