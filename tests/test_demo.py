@@ -227,3 +227,26 @@ def test_serve_runs_the_serve_command_on_the_demo_config(tmp_path: Path,
     assert calls == [["--config", str((tmp_path / "d").resolve() / "ichlinks.yaml"), "serve", "--port", "8123"]]
     assert partner_up == [True]  # the partners are still served while the service runs
     assert "ICHLINKS_STORE" not in os.environ
+    assert "Harvest -> crosswalk -> index" in result.output
+    assert "Everything worked" in result.output and "ichlinks demo --serve" not in result.output
+    for name in _data_files():
+        assert f"  {name} " in result.output
+
+
+def test_a_store_that_disagrees_with_the_partners_fails_the_demo(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from harvester.demo.partners import DemoPartner
+
+    real = DemoPartner.expected_counts
+
+    def off_by_one(self: DemoPartner) -> dict[str, int]:
+        counts = real(self)
+        return {**counts, "live": counts["live"] + 1} if self.source == "kz-kuy" else counts
+
+    monkeypatch.setattr(DemoPartner, "expected_counts", off_by_one)
+    result = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "d")])
+    assert result.exit_code == 1
+    assert "Everything worked" not in result.output
+    want = _expected(_data_files()["kz-kuy"])
+    assert (f"kz-kuy: stored {want['live']} live / {want['deleted']} deleted, "
+            f"the partner serves {want['live'] + 1} / {want['deleted']}") in result.stderr

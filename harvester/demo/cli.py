@@ -25,7 +25,7 @@ from .workspace import prepare_demo_dir
 _OPERATOR_OVERRIDES = ("ICHLINKS_STORE", "ICHLINKS_ES_URL", "ICHLINKS_CONFIG")
 
 
-def _print_text(report: DemoReport) -> None:
+def _print_text(report: DemoReport, *, serving: bool) -> None:
     echo = click.echo
     echo(f"ichLinks demo: {len(report.partners)} partner repositories served over OAI-PMH on "
          "127.0.0.1, harvested into")
@@ -60,11 +60,11 @@ def _print_text(report: DemoReport) -> None:
         echo("\nProblems", err=True)
         for problem in report.problems:
             echo(f"  - {problem}", err=True)
-    else:
-        echo("\nEverything worked. Look around while the partners are up: "
-             "`ichlinks demo --serve`;")
-        echo(f"the harvested data stays in {report.root} "
-             f"(`ichlinks --config {report.config_path} status`).")
+        return
+    echo(f"\nEverything worked. The harvested data stays in {report.root}")
+    echo(f"  (`ichlinks --config {report.config_path} status`, `... export`).")
+    if not serving:
+        echo("To browse it, with the partners kept up: `ichlinks demo --serve`.")
 
 
 def _service_problem() -> str | None:
@@ -89,8 +89,8 @@ def _serve(report: DemoReport, port: int) -> int:
     """Run ``ichlinks serve`` on the demo's configuration until Ctrl-C; returns its exit code."""
     for name in _OPERATOR_OVERRIDES:
         os.environ.pop(name, None)
-    click.echo(f"\nServing the demo on port {port} (Ctrl-C stops the service and the partners)",
-               err=True)
+    click.echo(f"\nServing the demo at http://127.0.0.1:{port}/ (API /api/search?q=..., OAI-PMH /oai); "
+               "Ctrl-C stops the service and the partners.", err=True)
     try:
         _run_ichlinks(["--config", str(report.config_path), "serve", "--port", str(port)])
     except KeyboardInterrupt:
@@ -133,7 +133,7 @@ def demo(directory: str, serve: bool, port: int, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         else:
-            _print_text(report)
+            _print_text(report, serving=serve)
         if not report.ok:
             sys.exit(1)
         if serve:
