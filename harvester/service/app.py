@@ -27,12 +27,16 @@ from harvester.service.security import SecurityHeaders
 
 
 def create_app(settings: Settings, engine: Engine | None = None, backend: Any | None = None, *,
-               harvest_job: HarvestJob | None = None) -> FastAPI:
+               harvest_job: HarvestJob | None = None,
+               oai_page_size: int = oai_endpoint.PAGE_SIZE) -> FastAPI:
     """The service over ``settings``; ``engine``/``backend`` are used as given (and not closed).
 
     ``harvest_job(settings, [source])`` replaces ``harvester.pipeline.run_harvest`` behind
-    ``POST /api/harvest/{source}`` (for embedding; the default is the real pipeline).
+    ``POST /api/harvest/{source}`` (for embedding; the default is the real pipeline);
+    ``oai_page_size`` is the number of records or headers per OAI-PMH list response.
     """
+    if oai_page_size < 1:
+        raise ValueError("oai_page_size must be at least 1")
     resources = Resources(settings, engine=engine, backend=backend)
 
     @asynccontextmanager
@@ -45,6 +49,7 @@ def create_app(settings: Settings, engine: Engine | None = None, backend: Any | 
                               "intangible cultural heritage records.",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.resources = resources
+    app.state.oai_page_size = oai_page_size
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)

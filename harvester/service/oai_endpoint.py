@@ -30,10 +30,11 @@ def _request_base_url(request: Request) -> str:
     return str(request.url.replace(query="", fragment="")).rstrip("/")
 
 
-def _answer(res: Resources, params: dict[str, list[str]], request_url: str) -> Response:
+def _answer(res: Resources, params: dict[str, list[str]], request_url: str,
+            page_size: int) -> Response:
     settings = res.settings
     repository = StoreRepository(res.engine, settings, base_url=request_url)
-    answer = handle(params, repository, page_size=PAGE_SIZE, token_secret=res.oai_token_key(),
+    answer = handle(params, repository, page_size=page_size, token_secret=res.oai_token_key(),
                     base_url=repository.base_url)
     return Response(content=answer.body, status_code=answer.status, media_type=answer.content_type)
 
@@ -42,7 +43,7 @@ def _answer(res: Resources, params: dict[str, list[str]], request_url: str) -> R
 async def oai_get(request: Request) -> Response:
     params = parse_qs(request.url.query, keep_blank_values=True)
     return await run_in_threadpool(_answer, request.app.state.resources, params,
-                                   _request_base_url(request))
+                                   _request_base_url(request), request.app.state.oai_page_size)
 
 
 @router.post("/oai", summary="OAI-PMH 2.0 (POST form)", response_class=Response)
@@ -56,7 +57,7 @@ async def oai_post(request: Request) -> Response:
         text = ""  # no arguments at all: the protocol answers badVerb
     params = parse_qs(text, keep_blank_values=True)
     return await run_in_threadpool(_answer, request.app.state.resources, params,
-                                   _request_base_url(request))
+                                   _request_base_url(request), request.app.state.oai_page_size)
 
 
 @router.get(f"/oai/{ICH_SCHEMA_FILE}", summary="XML Schema of the ich metadata format",
