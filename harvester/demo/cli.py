@@ -62,7 +62,7 @@ def _print_text(report: DemoReport, *, serving: bool) -> None:
             echo(f"  - {problem}", err=True)
         return
     echo(f"\nEverything worked. The harvested data stays in {report.root}")
-    echo(f"  (`ichlinks --config {report.config_path} status`, `... export`).")
+    echo(f"  (`ichlinks --config {report.config_path} status`, `... search 'hat xoan'`).")
     if not serving:
         echo("To browse it, with the partners kept up: `ichlinks demo --serve`.")
 
@@ -114,9 +114,10 @@ def _serve(report: DemoReport, port: int) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @handle_errors
 def demo(directory: str, serve: bool, port: int, as_json: bool) -> None:
-    """Serve the bundled partner repositories (Viet Nam, Korea, Mongolia, Kazakhstan,
-    Cambodia) over OAI-PMH on 127.0.0.1, harvest them, crosswalk and index the records, and
-    search them.
+    """The whole system in one command, on bundled partner repositories.
+
+    Serves five partners (Viet Nam, Korea, Mongolia, Kazakhstan, Cambodia) over OAI-PMH on
+    127.0.0.1, harvests them, crosswalks and indexes the records, and searches them.
 
     Needs no configuration file and no network.  Exit code 0 only if every source was
     harvested completely and the index answers every sample search.

@@ -25,7 +25,7 @@ from harvester.config import Settings
 from harvester.provider import ProviderServer
 
 from .partners import DemoPartner
-from .workspace import demo_config, write_config
+from .workspace import CONFIG_NAME, demo_config, write_config
 
 TOP_RESULTS = 3
 
@@ -47,7 +47,6 @@ class DemoReport:
     index: dict[str, Any] = field(default_factory=dict)
     searches: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    settings: Settings | None = None
 
     @property
     def ok(self) -> bool:
@@ -139,7 +138,7 @@ def run_demo(root: Path, partners: Sequence[DemoPartner], urls: dict[str, str],
 
     config = demo_config(root, {p.source: p.source_config(urls[p.source]) for p in partners})
     settings = write_config(root, config)
-    report = DemoReport(root=root, config_path=root / "ichlinks.yaml", settings=settings, partners=[
+    report = DemoReport(root=root, config_path=root / CONFIG_NAME, partners=[
         {"source": p.source, "url": urls[p.source], "partner": p.partner_name, "country": p.country,
          "repository": p.repository_name, "metadata_prefix": p.metadata_prefix, "mapping": p.mapping,
          "granularity": p.granularity, "deleted_record": p.deleted_record, "page_size": p.page_size}
