@@ -60,8 +60,8 @@ def _escaped_markup(text: str, env: Env) -> None:
 class _ChildSelector:
     """``prefix:name``: the root's children with that tag, filtered in C by lxml.
 
-    Most crosswalk paths are like this; answering them without an XPath evaluation is what
-    keeps oai_dc above 10,000 records/s.
+    Most crosswalk paths are like this; answering them without an XPath evaluation (about
+    2 us each) is most of what makes oai_dc fast.
     """
 
     __slots__ = ("expression", "tag")

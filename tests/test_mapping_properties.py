@@ -135,3 +135,23 @@ def test_any_crosswalk_on_random_metadata_never_raises(soup):
     xml = etree.tostring(record, encoding="unicode")
     for name in available_crosswalks():
         assert_well_formed(mapped(xml, name))
+
+
+@SETTINGS
+@given(st.fixed_dictionaries({}, optional={part: TEXT for part in
+                                            ("nonSort", "title", "subTitle", "partNumber", "partName")}))
+def test_mods_titles_keep_every_part(parts):
+    mods_ns = "http://www.loc.gov/mods/v3"
+    record = etree.Element(f"{{{OAI}}}record", nsmap={None: OAI})
+    etree.SubElement(etree.SubElement(record, f"{{{OAI}}}header"), f"{{{OAI}}}identifier").text = "x"
+    mods = etree.SubElement(etree.SubElement(record, f"{{{OAI}}}metadata"), f"{{{mods_ns}}}mods")
+    info = etree.SubElement(mods, f"{{{mods_ns}}}titleInfo")
+    for name, text in parts.items():
+        etree.SubElement(info, f"{{{mods_ns}}}{name}").text = text
+    etree.SubElement(mods, f"{{{mods_ns}}}genre").text = "text"
+    result = mapped(etree.tostring(record, encoding="unicode"), "mods")
+    assert_well_formed(result)
+    titles = " ".join(v["value"] for v in result.record["title"])
+    for text in parts.values():
+        for char in unicodedata.normalize("NFC", text).strip():
+            assert char in titles, (char, parts, titles)
