@@ -25,7 +25,8 @@ from oai_fixtures import delay, make_records
 from sqlalchemy import Engine, create_engine, func, inspect, select
 from sqlalchemy.orm import Session
 
-from harvester.config import Schedule
+from harvester.config import Schedule, load_settings
+from harvester.pipeline import run_harvest
 from harvester.scheduling import (HELD, JOB_TABLE, SKIPPED, SchedulerDaemon, acquire_lease,
                                   crontab_weekdays, harvest_job, lease_holder, trigger_for)
 from harvester.scheduling.daemon import JOB_FUNC_REF
@@ -262,19 +263,23 @@ def test_schedule_once_reports_each_source_and_respects_the_lease(
     url = f"sqlite:///{tmp_path}/store.db"
     server = oai_server(make_records(8), page_size=5)
     cfg = _provider_config(tmp_path / "ichlinks.yaml", url, tmp_path, server.base_url)
-    cmd = [*ICHLINKS, "--config", str(cfg), "schedule", "--once"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"source": "slow-src", "outcome": "ok"}
-    assert "slow-src: lease taken by" in done.stderr
+    with cfg.open("a", encoding="utf-8") as out:  # a second source, busy elsewhere
+        out.write(f"  busy-src:\n    url: {server.base_url}\n    schedule: {{interval: 1h}}\n"
+                  "  manual-src:\n    url: http://127.0.0.1:9/oai\n")
     engine = open_store(url)
     try:
-        assert acquire_lease(engine, "harvest:slow-src", "elsewhere:1/abc", ttl_s=60)
-        held = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        assert held.returncode == 0, held.stderr
-        assert json.loads(held.stdout) == {"source": "slow-src", "outcome": "held"}
-        assert "the lease is held by elsewhere:1/abc" in held.stderr
+        assert acquire_lease(engine, "harvest:busy-src", "elsewhere:1/abc", ttl_s=60)
+        done = subprocess.run([*ICHLINKS, "--config", str(cfg), "schedule", "--once"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(line) for line in done.stdout.splitlines()]
+        assert lines == [{"source": "slow-src", "outcome": "ok"},
+                         {"source": "busy-src", "outcome": "held"}], "manual-src has no schedule"
+        assert "slow-src: lease taken by" in done.stderr
+        assert "busy-src: skipped, the lease is held by elsewhere:1/abc" in done.stderr
         assert [r.status for r in _runs(engine)] == ["ok"]
+        assert _runs(engine, "busy-src") == []
+        assert lease_holder(engine, "harvest:slow-src") is None
     finally:
         engine.dispose()
 
@@ -283,7 +288,7 @@ def test_schedule_once_reports_each_source_and_respects_the_lease(
 # Real daemons
 # --------------------------------------------------------------------------
 
-PAGES = 10
+PAGES = 8
 PAGE_SIZE = 5
 
 
@@ -327,7 +332,7 @@ def test_two_daemons_never_harvest_one_source_at_once_and_stop_cleanly(
 
         def early_in_a_harvest() -> bool:
             cp = _checkpoint(engine)
-            return cp is not None and bool(cp.in_progress) and cp.token is not None and 1 <= cp.pages <= 3
+            return cp is not None and bool(cp.in_progress) and cp.token is not None and 1 <= cp.pages <= 2
 
         _wait_until(early_in_a_harvest, 30, "a harvest in its first pages")
         for proc in procs:
@@ -371,12 +376,9 @@ def test_two_daemons_never_harvest_one_source_at_once_and_stop_cleanly(
             assert s.scalar(select(func.count()).select_from(RawRecord)) == len(records)
     finally:
         engine.dispose()
-    # A plain harvest resumes from that checkpoint's token, not from the start.
-    resumed = subprocess.run([*ICHLINKS, "--config", str(cfg), "harvest", "--json", "--no-index"],
-                             capture_output=True, text=True, timeout=120)
-    assert resumed.returncode == 0, resumed.stderr
-    summary = json.loads(resumed.stdout.strip().splitlines()[-1])
-    assert summary["status"] == "ok" and summary["pages"] == PAGES - cp.pages
+    # The next harvest resumes from that checkpoint's token, not from the start.
+    (resumed,) = run_harvest(load_settings(cfg), ["slow-src"], relay=False)
+    assert resumed.status == "ok" and resumed.pages == PAGES - cp.pages
 
 
 def test_sighup_reloads_the_jobs_and_sigint_stops(tmp_path: Path) -> None:
@@ -400,3 +402,50 @@ def test_sighup_reloads_the_jobs_and_sigint_stops(tmp_path: Path) -> None:
     text = log.read_text()
     assert "jobs removed: harvest:kr-hourly" in text and "jobs added: harvest:vn-nightly" in text
     assert "SIGINT: stopping" in text
+
+
+def test_a_killed_daemons_lease_expires_and_another_daemon_takes_over(
+        tmp_path: Path, oai_server: Callable[..., Any]) -> None:
+    url = f"sqlite:///{tmp_path}/store.db"
+    records = make_records(PAGES * PAGE_SIZE, start=datetime.now(UTC) + timedelta(days=30))
+    server = oai_server(records, page_size=PAGE_SIZE, faults=[delay(0.1, times=None)])
+    cfg = _provider_config(tmp_path / "ichlinks.yaml", url, tmp_path, server.base_url)
+    open_store(url).dispose()
+    engine = create_engine(url)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(_start_daemon(cfg, tmp_path / "crashed.log", "--run-now", "--lease-ttl", "2"))
+
+        def mid_harvest() -> bool:
+            cp = _checkpoint(engine)
+            return cp is not None and bool(cp.in_progress) and cp.pages >= 1
+
+        _wait_until(mid_harvest, 30, "the first daemon to be harvesting")
+        procs[0].send_signal(signal.SIGKILL)
+        procs[0].wait(timeout=30)
+        with Session(engine) as s:
+            lease = s.get(Lease, "harvest:slow-src")
+            assert lease is not None, "a killed daemon cannot release its lease"
+            expires_at = lease.expires_at
+        successor_log = tmp_path / "successor.log"
+        procs.append(_start_daemon(cfg, successor_log, "--lease-ttl", "2"))
+        _wait_until(lambda: any(r.status == "ok" for r in _runs(engine)), 60, "the successor's harvest")
+        procs[1].send_signal(signal.SIGTERM)
+        assert procs[1].wait(timeout=30) == 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    try:
+        runs = _runs(engine)
+        # The killed run stays "running" in harvest_runs: nobody was left to close it.
+        assert runs[0].status == "running" and runs[1].status == "ok"
+        assert "running" not in [r.status for r in runs[1:]]
+        assert runs[1].started_at.timestamp() >= expires_at, "harvested before the old lease expired"
+        with Session(engine) as s:
+            assert s.scalar(select(func.count()).select_from(RawRecord)) == len(records)
+            assert runs[1].pages < PAGES, "the successor resumed from the killed run's checkpoint"
+    finally:
+        engine.dispose()
+    assert "lease taken by" in successor_log.read_text()
