@@ -1,0 +1,94 @@
+"""The publishing HTTP server: OAI-PMH on any path, media files under ``/media/``.
+
+It is the provider's own :class:`~harvester.provider.ProviderServer` with two additions:
+before each request the input is checked for edits, and the media files records link to
+(plus the ``ich`` XML Schema) are served beside the endpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import posixpath
+import shutil
+from pathlib import Path
+from urllib.parse import unquote
+
+from harvester.provider import Exchange, ProviderRequest, ProviderResponse, ProviderServer, handle
+from mappings.dissemination import ICH_SCHEMA_FILE
+
+from .errors import InputError
+from .repository import PublishedRepository
+
+log = logging.getLogger(__name__)
+
+_MEDIA = "/media/"
+
+
+def media_path(url_path: str) -> str | None:
+    """The file part of a ``.../media/<path>`` request path; None when it is not one or escapes."""
+    path = unquote(url_path)
+    at = path.find(_MEDIA)
+    if at < 0:
+        return None
+    relative = posixpath.normpath(path[at + len(_MEDIA):])
+    if relative.startswith(("../", "/")) or relative in ("..", "."):
+        return None
+    return relative
+
+
+def ich_schema_file() -> Path | None:
+    """The ``ich`` XML Schema the search service ships, when this installation has it."""
+    candidate = Path(__file__).resolve().parents[1] / "service" / "static" / ICH_SCHEMA_FILE
+    return candidate if candidate.is_file() else None
+
+
+class PublishServer(ProviderServer):
+    """Serves a :class:`PublishedRepository`; ``public_url`` fixes the baseURL behind a proxy."""
+
+    def __init__(self, repository: PublishedRepository, *, host: str = "127.0.0.1", port: int = 0,
+                 page_size: int = 100, public_url: str | None = None) -> None:
+        super().__init__(repository, host=host, port=port, page_size=page_size,
+                         token_secret=repository.token_secret)
+        self.published = repository
+        self.public_url = public_url
+
+    def respond(self, request: ProviderRequest) -> ProviderResponse:
+        if self.public_url is None:
+            return super().respond(request)
+        return handle(request.params, self.published, page_size=self.page_size,
+                      token_secret=self.token_secret, base_url=self.public_url,
+                      compression=("gzip",) if self.gzip else (),
+                      token_lifetime=self.token_lifetime)
+
+    def serve(self, exchange: Exchange) -> None:
+        try:
+            self.published.refresh()
+        except InputError as exc:
+            log.error("%s", exc)  # the input vanished: keep answering from the last snapshot
+        request = exchange.request
+        relative = media_path(request.path)
+        if relative is not None:
+            self._send_file(exchange, self.published.media_file(relative))
+        elif request.path.endswith("/" + ICH_SCHEMA_FILE):
+            self._send_file(exchange, ich_schema_file(), "application/xml")
+        else:
+            super().serve(exchange)
+
+    @staticmethod
+    def _send_file(exchange: Exchange, path: Path | None, content_type: str | None = None) -> None:
+        if path is None:
+            exchange.send_raw(404, [("Content-Type", "text/plain; charset=utf-8")], b"not found\n")
+            return
+        kind = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        handler = exchange.handler
+        exchange.answered = True
+        with path.open("rb") as handle_:
+            size = path.stat().st_size
+            handler.send_response(200)
+            handler.send_header("Content-Type", kind)
+            handler.send_header("Content-Length", str(size))
+            handler.end_headers()
+            # Streamed: a video must not be read into memory whole.
+            shutil.copyfileobj(handle_, handler.wfile, 1 << 16)
+        handler.wfile.flush()
