@@ -30,7 +30,7 @@ from mappings.values import Env, Item
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _BASE_NAMESPACES = {"oai": OAI_NS, "xml": "http://www.w3.org/XML/1998/namespace"}
 # "dc:title" - a plain child step, answered from a per-record index of the root's children
-# instead of an XPath evaluation (most crosswalk paths are like this; it halves oai_dc time).
+# instead of an XPath evaluation (most crosswalk paths are like this).
 _CHILD_STEP = re.compile(r"^\s*([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)\s*$")
 _RDF_RESOURCE = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}resource"
 _RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
@@ -283,7 +283,11 @@ class Crosswalk:
                 raise fail(f"XPath {expression!r} does not compile: {exc}", rule.line) from None
         override = None
         if rule.override is not None:
-            module = importlib.import_module(rule.overrides_module or "")
+            try:
+                module = importlib.import_module(rule.overrides_module or "")
+            except Exception as exc:  # a broken overrides file is a definition error
+                raise fail(f"overrides module {rule.overrides_module!r} fails to import: {exc}",
+                           rule.line) from exc
             override = getattr(module, rule.override, None)
             if not callable(override):
                 raise fail(f"{rule.overrides_module} has no function {rule.override!r}", rule.line)
