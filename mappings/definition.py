@@ -127,6 +127,13 @@ class Definition:
         return f"{self.declared_version}+{self.digest[:10]}"
 
 
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package, or an empty name
+        return False
+
+
 def bundled_names() -> list[str]:
     folder = resources.files(BUNDLED_PACKAGE)
     return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
@@ -259,13 +266,13 @@ class _Reader:
     def _overrides_module(self, name: str, doc: _LineDict) -> str | None:
         if "overrides" in doc:
             module = doc["overrides"]
-            if not isinstance(module, str) or importlib.util.find_spec(module) is None:
+            if not isinstance(module, str) or not _importable(module):
                 raise self.fail(f"overrides module {module!r} cannot be imported",
                                 doc.key_lines["overrides"])
             return module
         if self.bundled:
             candidate = f"{OVERRIDES_PACKAGE}.{name}"
-            if importlib.util.find_spec(candidate) is not None:
+            if _importable(candidate):
                 return candidate
         return None
 

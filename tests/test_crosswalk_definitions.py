@@ -117,6 +117,7 @@ def test_the_version_hash_follows_the_content(tmp_path):
     (MINIMAL.format(name="bad").replace("xpath: dc:title", "override: nothing"), 7, "has no overrides module"),
     (MINIMAL.format(name="bad").replace('version: "2"\n', ""), None, "'version:' is required"),
     (MINIMAL.format(name="bad") + "colour: red\n", 9, "unknown key 'colour'"),
+    (MINIMAL.format(name="bad") + "overrides: no_such_pkg.module\n", 9, "cannot be imported"),
     (MINIMAL.format(name="bad").replace("  title:", "  description:"), 5, "must map 'title'"),
     ("crosswalk: bad\nversion: 1\nfields:\n  title: {xpath: a, xpath: b}\n", 4, "appears twice"),
     ("crosswalk: [unclosed\n", 2, "not valid YAML"),
