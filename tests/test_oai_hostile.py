@@ -284,3 +284,29 @@ def test_fuzz_damaged_page(edits: list[tuple[int, bytes, int]]) -> None:
     for at, insert, delete in edits:
         body[at:at + delete] = insert
     _only_malformed_or_response(bytes(body))
+
+
+def test_parse_errors_do_not_leak_into_the_next_document() -> None:
+    from harvester.oai.safe_xml import parse_text
+    assert parse_text("<a>" * 3000 + "</a>" * 3000).error  # a resource limit: refused
+    after = parse_text("<a><b>x</bb></a>")  # a plain mismatch: recovered, not refused
+    assert after.element is not None and after.recovered
+    assert all("depth" not in p for p in after.problems)
+    clean = parse_text("<a/>")
+    assert clean.element is not None and not clean.recovered and clean.problems == ()
+
+
+def test_threads_get_the_same_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    bodies = [page(record(f"oai:t:{i}", "ok" if i % 3 else "bad & worse"),
+                   record(f"oai:u:{i}", "<a>" * (300 if i % 4 == 0 else 3) + "</a>" * (300 if i % 4 == 0 else 3))
+                   ).encode() for i in range(24)]
+
+    def summary(body: bytes) -> list[tuple[str, tuple[str, ...], bool]]:
+        return [(r.header.identifier, tuple(codes(r.diagnostics)), r.error is None)
+                for r in parse_response(body).records]
+    expected = [summary(b) for b in bodies]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(summary, bodies * 3)) == expected * 3
+    assert {e[0][1] for e in expected} == {(), ("recovered-parse",)}
+    assert {e[1][2] for e in expected} == {True, False}

@@ -13,6 +13,7 @@ recovered from: what libxml2 would return is a truncated tree of a hostile docum
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -21,13 +22,19 @@ _HARDENING = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_v
                   huge_tree=False, remove_blank_text=False)
 
 _RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
+_PER_THREAD = threading.local()
 
 
 def hardened_parser(*, recover: bool = False) -> etree.XMLParser:
-    """A new parser per document (under a microsecond to make): its ``error_log`` then
-    holds this document's errors only (``XMLSyntaxError.error_log`` accumulates across
-    parses), and threads never share one."""
-    return etree.XMLParser(recover=recover, **_HARDENING)
+    """This thread's hardened parser.  One per thread, because a parser's ``error_log``
+    holds the errors of its last document only (``XMLSyntaxError.error_log`` accumulates
+    across parses and must not be read), so two threads must never share one."""
+    key = "recovering" if recover else "strict"
+    parser = getattr(_PER_THREAD, key, None)
+    if parser is None:
+        parser = etree.XMLParser(recover=recover, **_HARDENING)
+        setattr(_PER_THREAD, key, parser)
+    return parser
 
 
 @dataclass(frozen=True)
