@@ -19,6 +19,7 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor as Pool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -127,6 +128,8 @@ class SchedulerDaemon:
         self.scheduler.resume()
         log.info("scheduler %s started with %d jobs (%s)", self.runtime.owner, len(self.jobs()),
                  settings.path or "no configuration file")
+        if not scheduled_sources(settings):
+            log.warning("no enabled source has a schedule: nothing will be harvested")
         self.log_next_runs()
         return report
 
@@ -185,8 +188,12 @@ class SchedulerDaemon:
             return None
         if self.settings is not None and settings.store != self.settings.store:
             log.warning("store changed in the configuration: takes effect on restart")
+        try:
+            report = self.sync_jobs(settings)
+        except IchlinksError as exc:
+            log.error("jobs not updated from the reloaded configuration: %s", exc)
+            return None
         self.settings = settings
-        report = self.sync_jobs(settings)
         self.log_next_runs()
         return report
 
@@ -276,7 +283,7 @@ class SchedulerDaemon:
             install_runtime(None)
             self.runtime.close()
 
-    def _install_signal_handlers(self) -> Any:
+    def _install_signal_handlers(self) -> Callable[[], None]:
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
 
