@@ -151,7 +151,8 @@ def publish(input_path: Path | None, host: str, port: int, base_url: str | None,
     ichlinks publish --template xlsx > inventory.xlsx
     """
     if template_kind is not None:
-        out = click.get_binary_stream("stdout")
+        sys.stdout.flush()
+        out = sys.stdout.buffer
         if template_kind == "xlsx" and out.isatty():
             raise InputError("an .xlsx template is binary: redirect it to a file "
                              "(ichlinks publish --template xlsx > inventory.xlsx)")
