@@ -203,16 +203,30 @@ def service_settings(engine: Engine, index_path: Path, **service: Any) -> Settin
                     service=ServiceConfig(**service))
 
 
-@pytest.fixture
-def aggregate(store: Engine, tmp_path: Path) -> Iterator[Aggregate]:
-    """The corpus published into a fresh store (SQLite and PostgreSQL) and an embedded index."""
+def _published_corpus(engine: Engine, tmp_path: Path) -> Iterator[Aggregate]:
     index_path = tmp_path / "index"
     backend = open_backend(SearchSettings(backend="embedded", path=str(index_path)))
-    agg = Aggregate(engine=store, backend=backend, settings=service_settings(store, index_path),
+    agg = Aggregate(engine=engine, backend=backend, settings=service_settings(engine, index_path),
                     index_path=index_path)
     agg.put_many(corpus())
     yield agg
     backend.close()
+
+
+@pytest.fixture
+def aggregate(store: Engine, tmp_path: Path) -> Iterator[Aggregate]:
+    """The corpus published into a fresh store (SQLite and PostgreSQL) and an embedded index."""
+    yield from _published_corpus(store, tmp_path)
+
+
+@pytest.fixture
+def sqlite_aggregate(tmp_path: Path) -> Iterator[Aggregate]:
+    """:func:`aggregate` on SQLite only, for tests about the page rather than the store."""
+    from harvester.store.engine import open_store
+
+    engine = open_store(f"sqlite:///{tmp_path}/store.db")
+    yield from _published_corpus(engine, tmp_path)
+    engine.dispose()
 
 
 def client_for(agg: Aggregate, **service: Any) -> TestClient:

@@ -7,13 +7,19 @@ from typing import Any
 
 import lxml.html
 import pytest
-from test_service_support import (Aggregate, TestClient, aggregate, client_for,  # noqa: F401
-                                  corpus, ich_record)
+from test_service_support import (Aggregate, TestClient, client_for, corpus,  # noqa: F401
+                                  ich_record, sqlite_aggregate)
 
 from harvester.service.web import snippet_markup, ui_catalogue, web_link
 
 HOSTILE_TITLE = '<script>alert("t")</script>'
 HOSTILE_TEXT = '"><img src=x onerror=alert(1)> & <b>bold</b>'
+
+
+@pytest.fixture
+def aggregate(sqlite_aggregate: Aggregate) -> Aggregate:
+    """The pages do not depend on the store's dialect (the API and OAI tests run both)."""
+    return sqlite_aggregate
 
 
 def page(client: TestClient, url: str, status: int = 200, **kw: Any) -> lxml.html.HtmlElement:
@@ -49,6 +55,7 @@ def test_browse_page_lists_everything_with_facets(aggregate: Aggregate) -> None:
     assert skip.tag == "a" and skip.get("href") == "#main" and doc.xpath("//main[@id='main']")
     assert doc.xpath("//label[@for='q']") and doc.xpath("//input[@id='q'][@type='search']")
     assert sorted(result_links(doc)) == sorted(r["id"] for r in corpus())
+    assert doc.xpath("string(//h2[@id='results-heading'])") == f"{len(corpus())} records"
     legends = doc.xpath("//fieldset/legend/text()")
     assert {"Category", "Country", "Domain", "Partner"} <= set(legends)
     for box in doc.xpath("//fieldset//input[@type='checkbox']"):  # every checkbox has its label
@@ -62,6 +69,7 @@ def test_korean_search_highlights_and_filters_narrow(aggregate: Aggregate) -> No
     client = client_for(aggregate)
     doc = page(client, "/", params={"q": "판소리"})
     assert result_links(doc) == [key("pansori")["id"]]
+    assert doc.xpath("string(//h2[@id='results-heading'])") == "1 record"
     assert "판소리" in doc.xpath("string(//li[@class='result']//mark)")
     filtered = page(client, "/", params={"countries": "VN", "category": "element"})
     expected = {r["id"] for r in corpus() if "VN" in r.get("countries", []) and r["category"] == "element"}
