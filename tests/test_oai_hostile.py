@@ -80,6 +80,17 @@ def test_billion_laughs_is_inert() -> None:
     assert title(response, 1) == "plain"
 
 
+def test_billion_laughs_in_a_page_the_scanner_cannot_follow() -> None:
+    entities = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)]
+    prolog = f'<?xml version="1.0"?>\n<!DOCTYPE OAI-PMH [\n{"".join(entities)}\n]>\n'
+    text = page(record("oai:x:1", "&lol9;"), prolog=prolog, response_date="&lol9;")
+    response = parse_response(text.replace("</responseDate>", "</responseDat>").encode())
+    assert {"recovered-parse", "doctype-removed"} <= set(codes(response.diagnostics))
+    assert "lollol" not in everything(response)
+    assert [r.header.identifier for r in response.records] == ["oai:x:1"]
+
+
 def test_external_entity_to_a_local_file_is_not_read(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-4711")

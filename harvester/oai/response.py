@@ -154,7 +154,8 @@ def _parse_recovering(body: bytes, decoded: DecodedBody, sanitised: SanitisedTex
                       findings: Sequence[_Finding], scan_error: StructureError) -> OAIResponse:
     """The scanner could not follow the tags: parse the whole page once, with recovery."""
     text = sanitised.text
-    outcome = parse_text(text[prolog_end(text):])
+    root_at = prolog_end(text)
+    outcome = parse_text(text[root_at:])
     element = outcome.element
     if element is None or local(element) not in (ROOT, "record"):
         found = f"<{local(element)}>" if element is not None else outcome.error
@@ -164,6 +165,9 @@ def _parse_recovering(body: bytes, decoded: DecodedBody, sanitised: SanitisedTex
     page.append(Diagnostic(WARNING, "recovered-parse",
                            f"page structure unreadable ({scan_error}); the page was parsed whole "
                            f"with recovery and its records re-serialised, not kept verbatim"))
+    if "<!DOCTYPE" in text[:root_at]:
+        page.append(Diagnostic(WARNING, "doctype-removed",
+                               "DOCTYPE before the root ignored: no DTD loaded, no entity expanded"))
     page.extend(Diagnostic(WARNING, f.code, f.message) for f in findings)
     if local(element) == "record":
         parts, elements = EnvelopeParts(), [element]
