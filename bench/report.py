@@ -1,0 +1,139 @@
+"""Targets, PASS/MISS verdicts, the printed table and the JSON file.
+
+The targets come from the issue and are judged on figures measured in the same run
+(ratios to the naive loop and the floor on the same machine at the same moment).  A
+target whose figures were not measured (``--skip-rss``) is SKIP, never PASS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    text: str
+    measure: Callable[[dict[str, Any]], float | None]
+    passes: Callable[[float], bool]
+    unit: str
+
+
+def _step(name: str, key: str) -> Callable[[dict[str, Any]], float | None]:
+    def get(result: dict[str, Any]) -> float | None:
+        value = result["steps"].get(name, {}).get(key)
+        return float(value) if value is not None else None
+    return get
+
+
+def _rss(pick: Callable[[dict[str, Any]], float | None]) -> Callable[[dict[str, Any]], float | None]:
+    def get(result: dict[str, Any]) -> float | None:
+        rss = result.get("rss") or {}
+        if len(rss.get("runs", [])) < 2:
+            return None
+        return pick(rss)
+    return get
+
+
+def _rss_growth(rss: dict[str, Any]) -> float | None:
+    small, large = rss["runs"][0]["peak_rss_mb"], rss["runs"][-1]["peak_rss_mb"]
+    return round(large / small, 3) if small else None
+
+
+def _rss_largest(rss: dict[str, Any]) -> float | None:
+    return float(rss["runs"][-1]["peak_rss_mb"])
+
+
+TARGETS = (
+    Target("full_vs_naive", "full pipeline >= 2.0x naive", _step("full", "ratio_to_naive"),
+           lambda v: v >= 2.0, "x"),
+    Target("unchanged_vs_naive", "unchanged re-harvest >= 4.0x naive",
+           _step("unchanged", "ratio_to_naive"), lambda v: v >= 4.0, "x"),
+    Target("remap_rate", "remap >= 10,000 records/s", _step("remap", "records_per_s"),
+           lambda v: v >= 10_000, "rec/s"),
+    Target("rss_flat", "peak RSS at largest N <= 1.2x at smallest N", _rss(_rss_growth),
+           lambda v: v <= 1.2, "x"),
+    Target("rss_bound", "peak RSS at largest N < 300 MB", _rss(_rss_largest),
+           lambda v: v < 300, "MB"),
+)
+
+
+def judge(result: dict[str, Any]) -> list[dict[str, Any]]:
+    verdicts = []
+    for target in TARGETS:
+        value = target.measure(result)
+        status = "SKIP" if value is None else "PASS" if target.passes(value) else "MISS"
+        verdicts.append({"name": target.name, "target": target.text, "value": value,
+                         "unit": target.unit, "status": status})
+    rss = result.get("rss") or {}
+    runs = rss.get("runs", [])
+    if len(runs) >= 2:  # name the sizes actually measured
+        sizes = f"N={runs[-1]['n']:,} vs N={runs[0]['n']:,}"
+        for v in verdicts:
+            if v["name"] == "rss_flat":
+                v["target"] = f"peak RSS {sizes} <= 1.2x"
+            if v["name"] == "rss_bound":
+                v["target"] = f"peak RSS at N={runs[-1]['n']:,} < 300 MB"
+    return verdicts
+
+
+def _num(value: Any, fmt: str = ",.0f") -> str:
+    if value is None:
+        return "-"
+    return format(value, fmt)
+
+
+def render_table(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    p = result["provider"]
+    lines = [
+        f"ichLinks harvest benchmark: N={result['n']:,} ({p['deleted']:,} deleted, "
+        f"{p['bytes'] / 1e6:,.1f} MB in {p['pages']:,} pages, {p['avg_record_bytes']:,.0f} B/record), "
+        f"store {result['store']}",
+        f"{m['cpu_model']}, {m['usable_cores']} cores, {m['ram_gib']} GiB, Python {m['python']}, "
+        f"load {'/'.join(map(str, m['load_average_start']))} -> {'/'.join(map(str, m.get('load_average_end', [])))}",
+        "",
+        f"{'step':<28}{'records':>9}{'seconds':>9}{'rec/s':>9}{'MB/s':>7}{'requests':>9}"
+        f"{'peak RSS':>10}  ratio",
+    ]
+    for name, step in result["steps"].items():
+        ratio = []
+        if step.get("ratio_to_naive") is not None:
+            ratio.append(f"{step['ratio_to_naive']:.2f}x naive")
+        if step.get("ratio_to_floor") is not None:
+            ratio.append(f"{step['ratio_to_floor']:.2f}x floor")
+        rss = f"{step['peak_rss_mb']:,.0f} MB" if step.get("peak_rss_mb") is not None else "-"
+        lines.append(f"{step['label']:<28}{_num(step.get('records')):>9}"
+                     f"{_num(step.get('seconds'), ',.2f'):>9}{_num(step.get('records_per_s')):>9}"
+                     f"{_num(step.get('mb_per_s'), ',.1f'):>7}{_num(step.get('requests')):>9}"
+                     f"{rss:>10}  {', '.join(ratio)}")
+    rss_runs = (result.get("rss") or {}).get("runs", [])
+    for run in rss_runs:
+        lines.append(f"{'peak RSS, full harvest':<22}{'N=' + format(run['n'], ','):>15}"
+                     f"{_num(run['seconds'], ',.2f'):>9}{_num(run['records_per_s']):>9}"
+                     f"{'':>7}{'':>9}{run['peak_rss_mb']:>7,.0f} MB")
+    lines += ["", f"{'target':<46}{'measured':>14}  verdict"]
+    for v in result["targets"]:
+        value = "-" if v["value"] is None else (f"{v['value']:,.0f} {v['unit']}" if v["unit"] != "x"
+                                                else f"{v['value']:.2f}x")
+        lines.append(f"{v['target']:<46}{value:>14}  {v['status']}")
+    failed = [c for c in result["checks"] if not c["ok"]]
+    lines.append("")
+    if failed:
+        lines.append(f"CHECKS FAILED ({len(failed)} of {len(result['checks'])}): the figures above may be wrong")
+        lines += [f"  - {c['name']}: {c['detail']}" for c in failed]
+    else:
+        lines.append(f"all {len(result['checks'])} consistency checks passed "
+                     "(counts, requests, digests, index)")
+    return "\n".join(lines)
+
+
+def write_json(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
