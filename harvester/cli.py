@@ -458,4 +458,8 @@ def schema() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m harvester.cli` runs this file as __main__, a second copy of the module; the
+    # lazily loaded commands bind to `harvester.cli`, so run that copy's group.
+    from harvester.cli import main as _main
+
+    _main()

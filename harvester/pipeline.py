@@ -22,7 +22,8 @@ log = logging.getLogger("ichlinks.pipeline")
 
 def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
                 allow_mass_delete: bool = False, stop: threading.Event | None = None,
-                show_progress: bool = False, relay: bool = True) -> list[HarvestResult]:
+                show_progress: bool = False, relay: bool = True,
+                take_leases: bool = True) -> list[HarvestResult]:
     sources = select_sources(settings, names)
     engine = open_store(settings.store)
     sink = _crosswalk_stage(engine, settings)
@@ -30,7 +31,7 @@ def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
     try:
         results = harvest_sources(settings, engine, sources, full=full,
                                   allow_mass_delete=allow_mass_delete, sink=sink,
-                                  progress=progress, stop=stop)
+                                  progress=progress, stop=stop, take_leases=take_leases)
     finally:
         if progress is not None:
             progress.close()

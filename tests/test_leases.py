@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from harvester.scheduling.leases import (HeldLease, acquire_lease, hold_lease, lease_holder,
+from harvester.store.leases import (HeldLease, acquire_lease, hold_lease, lease_holder,
                                          new_owner_token, process_owner, release_lease, renew_lease)
 from harvester.store.models import Lease
 

@@ -439,8 +439,9 @@ def test_a_killed_daemons_lease_expires_and_another_daemon_takes_over(
                 proc.wait()
     try:
         runs = _runs(engine)
-        # The killed run stays "running" in harvest_runs: nobody was left to close it.
-        assert runs[0].status == "running" and runs[1].status == "ok"
+        # The killed run is closed as interrupted by the next holder of the lease.
+        assert runs[0].status == "failed" and "interrupted" in (runs[0].error or "")
+        assert runs[1].status == "ok"
         assert "running" not in [r.status for r in runs[1:]]
         assert runs[1].started_at.timestamp() >= expires_at, "harvested before the old lease expired"
         with Session(engine) as s:

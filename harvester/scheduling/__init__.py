@@ -3,7 +3,7 @@ with other daemons on the same store."""
 
 from harvester.scheduling.daemon import JOB_TABLE, SchedulerDaemon, SyncReport, scheduled_sources
 from harvester.scheduling.jobs import HELD, SKIPPED, JobRuntime, harvest_job, job_id, lease_name
-from harvester.scheduling.leases import (DEFAULT_TTL_S, HeldLease, LeaseHolder, acquire_lease,
+from harvester.store.leases import (DEFAULT_TTL_S, HeldLease, LeaseHolder, acquire_lease,
                                          hold_lease, lease_holder, release_lease, renew_lease)
 from harvester.scheduling.triggers import crontab_weekdays, trigger_for
 

@@ -9,7 +9,7 @@ import click
 
 from harvester.cli import Context, handle_errors, pass_ctx
 from harvester.scheduling.daemon import DEFAULT_MISFIRE_GRACE_S, SchedulerDaemon, once_exit_code
-from harvester.scheduling.leases import DEFAULT_TTL_S
+from harvester.store.leases import DEFAULT_TTL_S
 
 
 @click.command()

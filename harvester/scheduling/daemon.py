@@ -3,7 +3,7 @@
 Jobs are kept in the store's own database (table ``scheduler_jobs``) so that next-run
 times survive restarts and a missed run is caught up once (``coalesce``) within the
 misfire grace time.  Several daemons may share the store: each fires due jobs, and the
-source lease (:mod:`harvester.scheduling.leases`) lets exactly one of them harvest.
+source lease (:mod:`harvester.store.leases`) lets exactly one of them harvest.
 
 Signals are only noted by their handlers; the main thread acts on them, because a signal
 handler runs between two bytecodes of the main thread and must not take locks that the
@@ -39,7 +39,7 @@ from harvester.config import Settings, SourceConfig, load_settings
 from harvester.errors import IchlinksError
 from harvester.scheduling.jobs import (HELD, JOB_PREFIX, SKIPPED, JobRuntime, harvest_job,
                                        install_runtime, job_id)
-from harvester.scheduling.leases import DEFAULT_TTL_S
+from harvester.store.leases import DEFAULT_TTL_S
 from harvester.scheduling.triggers import describe_schedule, trigger_for
 from harvester.store.engine import open_store
 

@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from harvester.config import Settings, load_settings
 from harvester.errors import IchlinksError
-from harvester.scheduling.leases import DEFAULT_TTL_S, hold_lease, lease_holder, new_owner_token, process_owner
+from harvester.runner import lease_name
+from harvester.store.leases import DEFAULT_TTL_S, hold_lease, lease_holder, new_owner_token, process_owner
 
 log = logging.getLogger("ichlinks.schedule")
 
@@ -31,10 +32,6 @@ ERROR = "error"        # configuration or store unusable: nothing was harvested
 
 def job_id(source: str) -> str:
     """Stable across restarts and processes, so ``replace_existing`` finds the same job."""
-    return f"{JOB_PREFIX}{source}"
-
-
-def lease_name(source: str) -> str:
     return f"{JOB_PREFIX}{source}"
 
 
@@ -152,7 +149,7 @@ def _run_under_lease(runtime: JobRuntime, settings: Settings, source: str) -> st
             if stop.is_set():
                 return SKIPPED
             log.info("%s: lease taken by %s, harvesting", source, token)
-            results = run_harvest(settings, [source], stop=stop)
+            results = run_harvest(settings, [source], stop=stop, take_leases=False)
         result = results[0]
         log.info("%s: %s, %d records (%d new, %d updated, %d deleted)%s", source, result.status,
                  result.records, result.new, result.updated, result.deleted,

@@ -13,13 +13,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from harvester.errors import ConfigError, StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+_MIGRATION_LOCK = 0x1C411A5  # any constant: the advisory lock id for schema migrations
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -60,15 +61,37 @@ def _alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent, safe to run on every start)."""
+    """Bring the schema to the newest revision (idempotent, safe to run on every start).
+
+    Two processes starting on a fresh store at once (two schedulers, a harvest and the web
+    service) must not both create the tables: PostgreSQL serialises them with an advisory
+    lock; on SQLite the loser of the race sees the winner's revision and carries on.
+    """
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     try:
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-        head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
-        if current == head:
+        if _current_revision(engine) == head:
             return
-        command.upgrade(_alembic_config(engine), "head")
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+                try:
+                    if _current_revision(engine) != head:
+                        command.upgrade(_alembic_config(engine), "head")
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+                    conn.commit()
+            return
+        try:
+            command.upgrade(_alembic_config(engine), "head")
+        except OperationalError:
+            if _current_revision(engine) != head:
+                raise
     except OperationalError as exc:
         raise StoreError(f"cannot reach the store {engine.url.render_as_string()}: "
                          f"{exc.orig or exc}") from exc
