@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import sys
 import threading
 from pathlib import Path
@@ -22,25 +21,9 @@ from harvester.cli import handle_errors
 from .checking import CheckReport, check_input
 from .errors import InputError
 from .readers import open_input
-from .repository import Publication, PublishedRepository, publication_for
-from .serving import PublishServer
+from .repository import publication_for
+from .serving import PublishServer, default_base_url, publishing_server
 from .templates import TEMPLATE_FORMATS, template
-
-_ANY_ADDRESS = ("0.0.0.0", "::", "")
-
-
-def _free_port(host: str) -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def _default_base_url(host: str, port: int) -> str:
-    name = socket.getfqdn() if host in _ANY_ADDRESS else host
-    name = f"[{name}]" if ":" in name else name
-    return f"http://{name}:{port}/oai"
-
 
 def _print_check(report: CheckReport) -> None:
     echo = click.echo
@@ -84,22 +67,24 @@ def _wait_for_signal() -> None:
             signal.signal(sig, handler)
 
 
-def _serve(repository: PublishedRepository, publication: Publication, *, host: str, port: int,
-           public_url: str | None, as_json: bool) -> None:
-    server = PublishServer(repository, host=host, port=port, public_url=public_url)
+def _serve(server: PublishServer, *, host: str, as_json: bool) -> None:
+    repository = server.published
+    publication = repository.publication
     try:
         server.start()
     except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+        repository.close()
+        raise InputError(f"cannot listen on {host}:{server.port}: {exc.strerror or exc} "
                          "(another program uses the port? try --port 8081)") from exc
     snap = repository.snapshot
     errors = sum(1 for _, p in snap.problems if p.level == "error")
+    formats = ", ".join(f.prefix for f in repository.formats())
     if as_json:
         click.echo(json.dumps({"url": publication.base_url, "name": publication.name,
                                "records": snap.live, "deleted": snap.deleted,
                                "formats": [f.prefix for f in repository.formats()],
                                "state": str(repository.state_file), "problems": errors},
-                              ensure_ascii=False), nl=True)
+                              ensure_ascii=False))
         sys.stdout.flush()
     else:
         echo = click.echo
@@ -107,19 +92,19 @@ def _serve(repository: PublishedRepository, publication: Publication, *, host: s
              + (f", {snap.deleted} deleted" if snap.deleted else ""))
         echo(f"  OAI-PMH base URL:  {publication.base_url}")
         echo(f"  try it:            {publication.base_url}?verb=Identify")
-        echo(f"  formats:           {', '.join(f.prefix for f in repository.formats())}")
+        echo(f"  formats:           {formats}")
         echo(f"  history kept in:   {repository.state_file}")
         if errors:
-            echo(f"  {errors} rows have errors; see `ichlinks publish {repository.input.path} --check`")
-        if host in ("127.0.0.1", "localhost", "::1") and public_url is None:
+            echo(f"  {errors} problems need fixing; see `ichlinks publish {repository.input.path} --check`")
+        if host in ("127.0.0.1", "localhost", "::1") and server.public_url is None:
             echo("  only this computer can reach it; for the aggregator use --host 0.0.0.0 "
                  "and --base-url with your public address")
         echo("Edits to the input are published as they are saved. Ctrl-C stops.")
+        sys.stdout.flush()
     try:
         _wait_for_signal()
     finally:
         server.stop()
-        repository.close()
 
 
 @click.command()
@@ -161,19 +146,16 @@ def publish(input_path: Path | None, host: str, port: int, base_url: str | None,
         return
     if input_path is None:
         raise click.UsageError("give the INPUT to publish (or --template csv|xlsx)")
-    source = open_input(input_path, sheet=sheet)
-    if sheet is not None and source.kind != "xlsx":
-        raise InputError("--sheet applies to .xlsx workbooks only")
-    if port == 0 and not check:
-        port = _free_port(host)
-    publication = publication_for(source.path, name=name, admin_email=admin_email,
-                                  base_url=base_url or _default_base_url(host, port))
     if check:
+        source = open_input(input_path, sheet=sheet)
+        publication = publication_for(source.path, name=name, admin_email=admin_email,
+                                      base_url=base_url or default_base_url(host, port or 8080))
         report = check_input(source, publication)
         if as_json:
             click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
         else:
             _print_check(report)
         sys.exit(0 if report.ok else 1)
-    repository = PublishedRepository(source, publication)
-    _serve(repository, publication, host=host, port=port, public_url=base_url, as_json=as_json)
+    server = publishing_server(input_path, host=host, port=port, base_url=base_url, name=name,
+                               admin_email=admin_email, sheet=sheet)
+    _serve(server, host=host, as_json=as_json)

@@ -297,11 +297,13 @@ def _item_cells(key: str, value: Any) -> list[Cell]:
 def open_input(path: str | os.PathLike[str], *, sheet: str | None = None) -> Input:
     """The reader for a path, chosen by what it is: a folder, or a sheet by its suffix."""
     target = Path(path).expanduser()
-    if target.is_dir():
-        return FolderInput(target.resolve())
     if not target.exists():
         raise InputError(f"{target}: no such file or folder")
-    kind = SHEET_SUFFIXES.get(target.suffix.lower())
+    kind = "folder" if target.is_dir() else SHEET_SUFFIXES.get(target.suffix.lower())
+    if sheet is not None and kind != "xlsx":
+        raise InputError("a sheet can only be chosen in an .xlsx workbook")
+    if kind == "folder":
+        return FolderInput(target.resolve())
     if kind == "csv":
         return CsvInput(target.resolve())
     if kind == "xlsx":

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import posixpath
 import shutil
+import socket
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -18,11 +20,13 @@ from harvester.provider import Exchange, ProviderRequest, ProviderResponse, Prov
 from mappings.dissemination import ICH_SCHEMA_FILE
 
 from .errors import InputError
-from .repository import PublishedRepository
+from .readers import open_input
+from .repository import PublishedRepository, publication_for
 
 log = logging.getLogger(__name__)
 
 _MEDIA = "/media/"
+_ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
 def media_path(url_path: str) -> str | None:
@@ -48,6 +52,7 @@ class PublishServer(ProviderServer):
 
     def __init__(self, repository: PublishedRepository, *, host: str = "127.0.0.1", port: int = 0,
                  page_size: int = 100, public_url: str | None = None) -> None:
+        """``port`` must be the one the repository's media URLs name (see :func:`free_port`)."""
         super().__init__(repository, host=host, port=port, page_size=page_size,
                          token_secret=repository.token_secret)
         self.published = repository
@@ -61,15 +66,19 @@ class PublishServer(ProviderServer):
                       compression=("gzip",) if self.gzip else (),
                       token_lifetime=self.token_lifetime)
 
+    def stop(self) -> None:
+        super().stop()
+        self.published.close()
+
     def serve(self, exchange: Exchange) -> None:
         try:
             self.published.refresh()
         except InputError as exc:
             log.error("%s", exc)  # the input vanished: keep answering from the last snapshot
         request = exchange.request
-        relative = media_path(request.path)
-        if relative is not None:
-            self._send_file(exchange, self.published.media_file(relative))
+        if _MEDIA in unquote(request.path):
+            relative = media_path(request.path)
+            self._send_file(exchange, self.published.media_file(relative) if relative else None)
         elif request.path.endswith("/" + ICH_SCHEMA_FILE):
             self._send_file(exchange, ich_schema_file(), "application/xml")
         else:
@@ -92,3 +101,31 @@ class PublishServer(ProviderServer):
             # Streamed: a video must not be read into memory whole.
             shutil.copyfileobj(handle_, handler.wfile, 1 << 16)
         handler.wfile.flush()
+
+
+def free_port(host: str) -> int:
+    """A port to announce in the records' media URLs before the server binds it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def default_base_url(host: str, port: int) -> str:
+    """``http://HOST:PORT/oai``; a wildcard address is named by this machine's host name."""
+    name = socket.getfqdn() if host in _ANY_ADDRESS else host
+    name = f"[{name}]" if ":" in name else name
+    return f"http://{name}:{port}/oai"
+
+
+def publishing_server(input_path: str | os.PathLike[str], *, host: str = "127.0.0.1",
+                      port: int = 0, base_url: str | None = None, name: str | None = None,
+                      admin_email: str | None = None, sheet: str | None = None,
+                      page_size: int = 100, min_interval: float = 1.0) -> PublishServer:
+    """Everything ``ichlinks publish INPUT`` serves, not yet started (a context manager)."""
+    source = open_input(input_path, sheet=sheet)
+    port = port or free_port(host)
+    publication = publication_for(source.path, name=name, admin_email=admin_email,
+                                  base_url=base_url or default_base_url(host, port))
+    repository = PublishedRepository(source, publication, min_interval=min_interval)
+    return PublishServer(repository, host=host, port=port, page_size=page_size, public_url=base_url)
