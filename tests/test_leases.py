@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -178,3 +180,25 @@ def test_owner_tokens_name_the_process_and_are_unique_per_acquisition() -> None:
     a, b = new_owner_token(), new_owner_token()
     assert a != b
     assert a.startswith(base + "/") and b.startswith(base + "/")
+
+
+def test_a_dead_local_holders_lease_is_reclaimed_at_once(store: Any) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from harvester.store.leases import reclaim_dead_local_lease
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_owner = f"{socket.gethostname()}:{dead.stdout.strip()}/cafebabe"
+    assert acquire_lease(store, "harvest:x", dead_owner, ttl_s=300)
+    assert acquire_lease(store, "harvest:x", "me:1/a", ttl_s=300) is False
+    with hold_lease(store, "harvest:x", "other-owner/1") as held:
+        assert held is not None, "a lease of a process that no longer exists must be taken over"
+    # a live local holder (this process) and a remote one are left alone
+    alive_owner = f"{socket.gethostname()}:{os.getpid()}/live"
+    assert acquire_lease(store, "harvest:y", alive_owner, ttl_s=300)
+    assert reclaim_dead_local_lease(store, "harvest:y") is False
+    assert acquire_lease(store, "harvest:z", "far-away.example:99999999/r", ttl_s=300)
+    assert reclaim_dead_local_lease(store, "harvest:z") is False

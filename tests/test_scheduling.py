@@ -423,10 +423,13 @@ def test_a_killed_daemons_lease_expires_and_another_daemon_takes_over(
         _wait_until(mid_harvest, 30, "the first daemon to be harvesting")
         procs[0].send_signal(signal.SIGKILL)
         procs[0].wait(timeout=30)
-        with Session(engine) as s:
+        with Session(engine) as s, s.begin():
             lease = s.get(Lease, "harvest:slow-src")
             assert lease is not None, "a killed daemon cannot release its lease"
             expires_at = lease.expires_at
+            # As if the killed daemon ran on another machine: only expiry may free its lease
+            # (a dead holder on this host is reclaimed at once; test_leases covers that).
+            lease.owner = "another-host.example:1/deadbeef"
         successor_log = tmp_path / "successor.log"
         procs.append(_start_daemon(cfg, successor_log, "--lease-ttl", "2"))
         _wait_until(lambda: any(r.status == "ok" for r in _runs(engine)), 60, "the successor's harvest")

@@ -111,6 +111,38 @@ def lease_holder(engine: Engine, name: str) -> LeaseHolder | None:
     return LeaseHolder(owner=row[0], remaining_s=float(row[1])) if row else None
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reclaim_dead_local_lease(engine: Engine, name: str) -> bool:
+    """Free a lease whose holder ran on this host and is gone (kill -9, OOM, power cut).
+
+    Waiting out the TTL is only necessary when the holder may be alive elsewhere; a process
+    on this machine that no longer exists can be known dead, so its lease is stale now.
+    """
+    holder = lease_holder(engine, name)
+    if holder is None:
+        return False
+    host, _, rest = holder.owner.partition(":")
+    pid_text = rest.split("/", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    if _pid_alive(int(pid_text)):
+        return False
+    with engine.begin() as conn:
+        gone = conn.execute(delete(Lease).where(Lease.name == name, Lease.owner == holder.owner)).rowcount
+    if gone:
+        log.warning("%s: lease of dead process %s (this host) reclaimed", name, holder.owner)
+    return bool(gone)
+
+
 class HeldLease:
     """A lease this process holds, renewed by a heartbeat thread until :meth:`release`.
 
@@ -177,8 +209,9 @@ def hold_lease(engine: Engine, name: str, owner: str, ttl_s: float = DEFAULT_TTL
                on_lost: Callable[[], None] | None = None) -> Iterator[HeldLease | None]:
     """Hold ``name`` for the block, renewed in the background; yields None when it is taken."""
     if not acquire_lease(engine, name, owner, ttl_s):
-        yield None
-        return
+        if not (reclaim_dead_local_lease(engine, name) and acquire_lease(engine, name, owner, ttl_s)):
+            yield None
+            return
     held = HeldLease(engine, name, owner, ttl_s, renew_every_s=renew_every_s, on_lost=on_lost).start()
     try:
         yield held
