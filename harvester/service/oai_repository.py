@@ -139,17 +139,13 @@ class StoreRepository:
     def sets(self) -> Sequence[SetInfo]:
         """Every set that has at least one exposed record, and the three top-level sets."""
         found: set[str] = set()
-        last = ""
         with Session(self.engine) as s:
-            while True:  # a streaming scan of the memberships: memory grows with the sets only
-                rows = s.execute(select(IchRecord.id, IchRecord.oai_sets)
-                                 .where(IchRecord.oai_exposed.is_(True), IchRecord.id > last)
-                                 .order_by(IchRecord.id).limit(_SCAN_BATCH)).all()
-                if not rows:
-                    break
-                for _, memberships in rows:
-                    found.update((memberships or "").split())
-                last = rows[-1][0]
+            # Distinct membership strings, not rows: the database does the scan and hands
+            # over only the few combinations of source, category and countries.
+            combos = s.execute(select(IchRecord.oai_sets).where(IchRecord.oai_exposed.is_(True))
+                               .distinct().execution_options(yield_per=_SCAN_BATCH)).scalars()
+            for memberships in combos:
+                found.update((memberships or "").split())
         if not found:
             return ()
         out = [SetInfo(kind, f"By {kind}") for kind in SET_KINDS]
