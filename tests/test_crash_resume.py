@@ -1,4 +1,4 @@
-"""kill -9 at random moments, restart, and the store ends with exactly the provider's records.
+"""kill -9 at random moments, restart: store and index end with exactly the provider's records.
 
 Each seed kills ``ichlinks harvest`` (a real subprocess) at a random time while it pages
 through a slow provider, then runs it again until one run completes.  CI runs a few seeds
@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from harvester.store.models import RawRecord
+from indexer import SearchQuery, SearchSettings, open_backend
+from mappings import record_id
 
 SEEDS = int(os.environ.get("ICHLINKS_CRASH_SEEDS", "3"))
 
@@ -82,3 +84,15 @@ def test_killed_harvests_resume_to_the_exact_record_set(store_url: str, oai_serv
         engine.dispose()
     assert total == len(records), "duplicates or strays in the store"
     assert {i: d for i, d in rows} == {r.identifier: r.deleted for r in records}
+    # ... and the index holds exactly the live records: none lost, none stale, none deleted
+    expected_ids = {record_id("crash-src", r.identifier) for r in records if not r.deleted}
+    backend = open_backend(SearchSettings(path=str(tmp_path / "index")))
+    try:
+        assert backend.count() == len(expected_ids)
+        indexed: set[str] = set()
+        for offset in range(0, len(expected_ids), 100):
+            page = backend.search(SearchQuery(q="", facets=False, limit=100, offset=offset))
+            indexed.update(hit["id"] for hit in page["results"])
+    finally:
+        backend.close()
+    assert indexed == expected_ids
