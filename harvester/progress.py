@@ -16,7 +16,7 @@ class TerminalProgress:
         self.interval_s = interval_s
         self._lock = threading.Lock()
         self._state: dict[str, tuple[int, int, int | None, float]] = {}
-        self._last_draw = 0.0
+        self._last_draw: float | None = None
         self._width = 0
 
     def update(self, source: str, *, pages: int, records: int, total: int | None) -> None:
@@ -24,7 +24,7 @@ class TerminalProgress:
         with self._lock:
             started = self._state.get(source, (0, 0, None, now))[3]
             self._state[source] = (pages, records, total, started)
-            if now - self._last_draw < self.interval_s:
+            if self._last_draw is not None and now - self._last_draw < self.interval_s:
                 return
             self._last_draw = now
             self._draw(now)
