@@ -193,3 +193,31 @@ def test_a_restart_keeps_datestamps_deletions_and_resumption_tokens(folder: Path
     xoan, ca_tru = "oai:inventory:VN-1", "oai:inventory:VN-2"
     assert again[xoan] == (stamps[xoan], None)
     assert again[ca_tru][1] == "deleted" and again[ca_tru][0] > stamps[ca_tru]
+
+
+def test_the_command_serves_until_sigterm_and_keeps_its_history(folder: Path) -> None:
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harvester.cli", "publish", str(folder), "--port", "0", "--json",
+         "--name", "Viện Văn hóa"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1])
+    try:
+        line = process.stdout.readline()
+        assert line, process.stderr.read()
+        started = json.loads(line)
+        assert started["records"] == 3 and started["formats"] == ["oai_dc", "ich"]
+        assert started["problems"] == 1  # Ca trù: "Performing arts" names no category
+        identify = oai(started["url"], verb="Identify").find(f"{OAI}Identify")
+        assert identify.findtext(f"{OAI}repositoryName") == "Viện Văn hóa"
+        assert len(headers(started["url"], metadataPrefix="oai_dc")) == 3
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert (process.returncode, out, err) == (0, "", "")
+    state = json.loads(Path(started["state"]).read_text(encoding="utf-8"))
+    assert sorted(state["items"]) == ["VN-1", "VN-2", "VN-4"] and state["checked_at"]

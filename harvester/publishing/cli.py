@@ -11,6 +11,8 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,9 @@ def _print_check(report: CheckReport) -> None:
         echo("no errors: ready to publish")
 
 
-def _wait_for_signal() -> None:
+@contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """Installed before the server announces itself, so a SIGTERM right after is a clean stop."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -60,14 +64,19 @@ def _wait_for_signal() -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(3600):
-            pass
+        yield stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
 def _serve(server: PublishServer, *, host: str, as_json: bool) -> None:
+    with _stop_signals() as stop:
+        _announce_and_wait(server, host=host, as_json=as_json, stop=stop)
+
+
+def _announce_and_wait(server: PublishServer, *, host: str, as_json: bool,
+                       stop: threading.Event) -> None:
     repository = server.published
     publication = repository.publication
     try:
@@ -102,7 +111,8 @@ def _serve(server: PublishServer, *, host: str, as_json: bool) -> None:
         echo("Edits to the input are published as they are saved. Ctrl-C stops.")
         sys.stdout.flush()
     try:
-        _wait_for_signal()
+        while not stop.wait(3600):
+            pass
     finally:
         server.stop()
 
