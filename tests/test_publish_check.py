@@ -154,10 +154,12 @@ def test_cli_check_exit_codes_and_json(tmp_path: Path) -> None:
     failed = runner.invoke(main, ["publish", str(bad), "--check"])
     assert failed.exit_code == 1
     assert "no-title" in failed.output and "quarantine" in failed.output
+    assert "missing-title" not in failed.output, "the aggregator's restatement is not repeated"
     as_json = runner.invoke(main, ["publish", str(bad), "--check", "--json"])
     assert as_json.exit_code == 1
     data = json.loads(as_json.output)
     assert data["ok"] is False and data["rows_with_errors"] == 1
+    assert [d["code"] for d in data["items"][0]["aggregator"]["diagnostics"]] == ["missing-title"]
     assert not list(tmp_path.glob(".*ichlinks-state.json")), "--check must not write the state"
     missing = runner.invoke(main, ["publish", str(tmp_path / "nope.csv"), "--check"])
     assert missing.exit_code == 2 and "no such file" in missing.output

@@ -25,6 +25,9 @@ _OAI = "http://www.openarchives.org/OAI/2.0/"
 # Crosswalk diagnostics that restate what the row itself says (it has no date of this kind,
 # its text is untagged...) would drown the ones a partner can act on.
 _AGGREGATOR_LEVELS = ("error", "warning")
+# Aggregator diagnostic codes that say the same as one of the row's own problems.
+_SAME_AS = {"no-title": ("missing-title",), "no-category": ("missing-category",),
+            "unknown-category": ("missing-category",)}
 
 
 @dataclass
@@ -35,17 +38,21 @@ class RowReport:
     problems: list[Problem] = field(default_factory=list)
     aggregator: dict[str, Any] | None = None
 
+    def aggregator_only(self) -> list[dict[str, Any]]:
+        """The aggregator's diagnostics that do not just restate one of the row's own problems."""
+        ours = {p.code for p in self.problems}
+        ours |= {code for p in self.problems for code in _SAME_AS.get(p.code, ())}
+        return [d for d in (self.aggregator or {}).get("diagnostics", []) if d["code"] not in ours]
+
     @property
     def errors(self) -> int:
-        own = sum(p.level == "error" for p in self.problems)
-        theirs = sum(d["level"] == "error" for d in (self.aggregator or {}).get("diagnostics", []))
-        return own + theirs
+        return (sum(p.level == "error" for p in self.problems)
+                + sum(d["level"] == "error" for d in self.aggregator_only()))
 
     @property
     def warnings(self) -> int:
-        own = sum(p.level == "warning" for p in self.problems)
-        theirs = sum(d["level"] == "warning" for d in (self.aggregator or {}).get("diagnostics", []))
-        return own + theirs
+        return (sum(p.level == "warning" for p in self.problems)
+                + sum(d["level"] == "warning" for d in self.aggregator_only()))
 
     def as_json(self) -> dict[str, Any]:
         return {"where": self.where, "identifier": self.identifier, "title": self.title,

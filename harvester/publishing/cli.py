@@ -37,7 +37,7 @@ def _print_check(report: CheckReport) -> None:
     for row in report.rows:
         aggregator = row.aggregator or {}
         shown = [p for p in row.problems if p.level != "info"]
-        theirs = aggregator.get("diagnostics", [])
+        theirs = row.aggregator_only()
         if not shown and not theirs:
             continue
         title = f"  {row.title!r}" if row.title else ""
