@@ -151,3 +151,23 @@ def test_signatures_change_with_content(tmp_path: Path) -> None:
     before = csv_source.signature()
     sheet.write_text("title\nA much longer title\n", encoding="utf-8")
     assert csv_source.signature() != before
+
+
+def test_a_title_above_the_header_row_is_skipped(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["National Inventory of Intangible Cultural Heritage, 2023"])
+    sheet.append(["Prepared by the ICH committee"])
+    sheet.append([])
+    sheet.append(["No.", "Title@mn", "Country", "Date"])
+    sheet.append([1, "Хөөмий", "Mongolia", 2010])
+    path = tmp_path / "inventory.xlsx"
+    book.save(path)
+    source = open_input(path)
+    assert source.headers() == ["No.", "Title@mn", "Country", "Date"]
+    assert cells_of(source) == [("row 5", {"No.": ["1"], "Title@mn": ["Хөөмий"], "Country": ["Mongolia"],
+                                           "Date": ["2010"]})]
+
+    single = tmp_path / "single.csv"
+    single.write_text("title\nA\nB\n", encoding="utf-8")
+    assert [where for where, _ in cells_of(open_input(single))] == ["row 2", "row 3"]

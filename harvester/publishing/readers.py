@@ -7,8 +7,10 @@ rules apply to a spreadsheet row and to a ``xoan-singing.yaml``.  Rows are read 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import itertools
 import json
 import os
 import warnings
@@ -20,11 +22,13 @@ from typing import Any, Protocol
 
 import yaml
 
+from .columns import parse_header
 from .errors import InputError
 
 SHEET_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
 ITEM_SUFFIXES = (".json", ".yaml", ".yml")
 _DELIMITERS = (",", ";", "\t")
+_HEADER_SEARCH = 10  # rows looked at for the header row
 
 Cell = tuple[str, str]
 
@@ -90,6 +94,10 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def _known_columns(row: list[str]) -> int:
+    return sum(1 for cell in row if cell.strip() and parse_header(cell).field is not None)
+
+
 class _File:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -108,22 +116,37 @@ class _File:
     def mtime(self) -> float:
         return self.path.stat().st_mtime
 
+    def _split(self, rows: Iterator[list[str]]) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
+        """The header row and the numbered rows after it.
+
+        Inventories often open with a title or a note above the real header ("National
+        Inventory of ICH, 2023"); the header is the first of the leading rows that names at
+        least two known columns, else simply the first non-empty row.
+        """
+        numbered = enumerate(rows, start=1)
+        lead: list[tuple[int, list[str]]] = []
+        for number, row in numbered:
+            lead.append((number, row))
+            if _known_columns(row) >= 2 or len(lead) >= _HEADER_SEARCH:
+                break
+        chosen = next((i for i, (_, row) in enumerate(lead) if _known_columns(row) >= 2), None)
+        if chosen is None:
+            chosen = next((i for i, (_, row) in enumerate(lead) if any(c.strip() for c in row)), None)
+        if chosen is None:
+            return 0, [], iter(())
+        number, header = lead[chosen]
+        return number, [cell.strip() for cell in header], itertools.chain(lead[chosen + 1:], numbered)
+
     def _rows_to_items(self, rows: Iterator[list[str]]) -> Iterator[InputItem]:
-        header: list[str] | None = None
-        for number, row in enumerate(rows, start=1):
-            if header is None:
-                if any(cell.strip() for cell in row):
-                    header = [cell.strip() for cell in row]
-                continue
+        _, header, body = self._split(rows)
+        for number, row in body:
             cells = tuple((header[i], text) for i, text in enumerate(row)
                           if i < len(header) and header[i] and text.strip())
             yield InputItem(where=f"row {number}", cells=cells, base_dir=self.path.parent)
 
     def headers(self) -> list[str] | None:
-        for row in self._rows():
-            if any(cell.strip() for cell in row):
-                return [cell.strip() for cell in row]
-        return []
+        with contextlib.closing(self._rows()) as rows:
+            return self._split(rows)[1]
 
     def items(self) -> Iterator[InputItem]:
         return self._rows_to_items(self._rows())
