@@ -175,7 +175,7 @@ def test_edits_are_published_while_serving(served, folder: Path) -> None:  # typ
     assert changed == {"oai:vien-van-hoa:VN-1", "oai:vien-van-hoa:VN-2", "oai:vien-van-hoa:VN-3"}
 
 
-def test_a_restart_keeps_datestamps_deletions_and_resumption_tokens(folder: Path) -> None:
+def test_a_restart_keeps_identifiers_datestamps_deletions_and_tokens(folder: Path) -> None:
     first = publishing_server(folder, page_size=1, min_interval=0, port=0)
     with first:
         page = oai(first.base_url, verb="ListIdentifiers", metadataPrefix="oai_dc")
@@ -184,8 +184,12 @@ def test_a_restart_keeps_datestamps_deletions_and_resumption_tokens(folder: Path
                   for h in headers(first.base_url, metadataPrefix="oai_dc")}
     (folder / "ca-tru.json").unlink()
     touch(folder)
-    second = publishing_server(folder, page_size=1, min_interval=0, port=first.port)
+    # renamed on the way: the repository name follows, the record identifiers must not
+    second = publishing_server(folder, page_size=1, min_interval=0, port=first.port,
+                               name="Institute of Culture")
     with second:
+        identify = oai(second.base_url, verb="Identify").find(f"{OAI}Identify")
+        assert identify.findtext(f"{OAI}repositoryName") == "Institute of Culture"
         rest = oai(second.base_url, verb="ListIdentifiers", resumptionToken=token)
         assert error_code(rest) is None, "a token from before the restart must still work"
         again = {h.findtext(f"{OAI}identifier"): (h.findtext(f"{OAI}datestamp"), h.get("status"))

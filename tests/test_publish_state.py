@@ -93,11 +93,13 @@ def test_save_and_load_round_trip_and_keep_the_token_key(tmp_path: Path) -> None
     assert load_state(path).items == {}
     state, _ = reconcile(PublishState(), {"VN-1": Observed("h1", at(0)), "KR/2": Observed("h2", at(0))},
                          now=at(1), input_mtime=at(0))
+    state.namespace = "vicas"
     state, _ = reconcile(state, {"VN-1": Observed("h1", at(0))}, now=at(2), input_mtime=at(2))
     save_state(path, state)
     loaded = load_state(path)
     assert loaded.items == state.items and loaded.deleted == state.deleted
     assert loaded.checked_at == state.checked_at and loaded.token_key == state.token_key
+    assert loaded.namespace == "vicas"
     assert len(bytes.fromhex(loaded.token_key)) == 32
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left behind
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -23,8 +23,9 @@ from harvester.cli import handle_errors
 from .checking import CheckReport, check_input
 from .errors import InputError
 from .readers import open_input
-from .repository import publication_for
+from .repository import keep_namespace, publication_for
 from .serving import PublishServer, default_base_url, publishing_server
+from .state import load_state, state_path
 from .templates import TEMPLATE_FORMATS, template
 
 def _print_check(report: CheckReport) -> None:
@@ -158,8 +159,10 @@ def publish(input_path: Path | None, host: str, port: int, base_url: str | None,
         raise click.UsageError("give the INPUT to publish (or --template csv|xlsx)")
     if check:
         source = open_input(input_path, sheet=sheet)
-        publication = publication_for(source.path, name=name, admin_email=admin_email,
-                                      base_url=base_url or default_base_url(host, port or 8080))
+        publication = keep_namespace(
+            publication_for(source.path, name=name, admin_email=admin_email,
+                            base_url=base_url or default_base_url(host, port or 8080)),
+            load_state(state_path(source.path)))
         report = check_input(source, publication)
         if as_json:
             click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))

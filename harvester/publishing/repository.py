@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,20 @@ def publication_for(input_path: Path, *, name: str | None, admin_email: str | No
                        admin_email=admin_email or "admin@localhost", base_url=base_url)
 
 
+def keep_namespace(publication: Publication, state: PublishState) -> Publication:
+    """The identifier namespace chosen at the first publication, whatever the name is now.
+
+    Renaming the repository must not rename every record: harvesters would see new records
+    and never learn that the old identifiers are gone.
+    """
+    if state.namespace is None or state.namespace == publication.namespace:
+        return publication
+    log.warning("keeping the identifiers oai:%s:... of the first publication (the name now "
+                "suggests oai:%s:...); move the state file away to start afresh",
+                state.namespace, publication.namespace)
+    return replace(publication, namespace=state.namespace)
+
+
 class _Renditions(Mapping[str, str]):
     """A record's formats, rendered when asked for (the protocol reads one per response)."""
 
@@ -138,13 +152,14 @@ class PublishedRepository:
                  clock: Callable[[], datetime] = _utc_now, min_interval: float = 1.0,
                  write_state: bool = True) -> None:
         self.input = source
-        self.publication = publication
         self.state_file = state_file or state_path(source.path)
         self.clock = clock
         self.min_interval = min_interval
         self.write_state = write_state
         self._lock = threading.RLock()
         self._state: PublishState = load_state(self.state_file)
+        self.publication = keep_namespace(publication, self._state)
+        self._state.namespace = self.publication.namespace
         self._signature: tuple[Any, ...] | None = None
         self._checked = 0.0
         self._known_until: datetime | None = None

@@ -58,6 +58,7 @@ class PublishState:
     deleted: dict[str, datetime] = field(default_factory=dict)
     checked_at: datetime | None = None
     token_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    namespace: str | None = None  # of the OAI identifiers, fixed at the first publication
 
     def earliest(self) -> datetime | None:
         stamps = [s.datestamp for s in self.items.values()] + list(self.deleted.values())
@@ -68,6 +69,7 @@ class PublishState:
             "format": STATE_FORMAT, "version": STATE_VERSION,
             "checked_at": _iso(self.checked_at) if self.checked_at else None,
             "token_key": self.token_key,
+            "namespace": self.namespace,
             "items": {k: {"sha256": v.sha256, "datestamp": _iso(v.datestamp)}
                       for k, v in sorted(self.items.items())},
             "deleted": {k: _iso(v) for k, v in sorted(self.deleted.items())},
@@ -92,6 +94,7 @@ def load_state(path: Path) -> PublishState:
             deleted={k: _parse(v) for k, v in data["deleted"].items()},
             checked_at=_parse(data["checked_at"]) if data.get("checked_at") else None,
             token_key=str(data["token_key"]),
+            namespace=data.get("namespace"),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path} is damaged ({exc}); move it away to start a new history "
@@ -174,4 +177,4 @@ def reconcile(previous: PublishState, observed: Mapping[str, Observed], *, now: 
         deleted[key] = gone_at
         changes.deleted.append(key)
     changes.deleted.sort()
-    return PublishState(items, deleted, now, previous.token_key), changes
+    return PublishState(items, deleted, now, previous.token_key, previous.namespace), changes
