@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
@@ -25,8 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harvester.config import HarvestConfig, SourceConfig
-from harvester.errors import (BadResumptionToken, HarvestError, HarvestLoopError, IchlinksError,
-                              StoreError)
+from harvester.errors import (BadArgument, BadResumptionToken, HarvestError, HarvestLoopError,
+                              IchlinksError, StoreError, VanishedSet)
 from harvester.oai.client import HostPools, OAIClient, Page
 from harvester.oai.retry import RetryPolicy
 from harvester.store.checkpoints import (load_checkpoint, save_repository, source_state,
@@ -135,7 +136,7 @@ class Harvester:
     def __init__(self, engine: Engine, *, pools: HostPools | None = None,
                  settings: HarvestConfig | None = None, sink: PageSink | None = None,
                  progress: Progress | None = None, stop: threading.Event | None = None,
-                 sleep: Callable[[float], None] | None = None) -> None:
+                 sleep: Callable[[float], None] | None = None, prefetch: bool = True) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.settings = settings or HarvestConfig()
@@ -144,6 +145,7 @@ class Harvester:
         self.progress = progress
         self.stop = stop or threading.Event()
         self.sleep = sleep
+        self.prefetch = prefetch
 
     def client_for(self, source: SourceConfig) -> OAIClient:
         http = self.pools.client_for(source.url, max_connections=source.politeness.max_connections,
@@ -186,13 +188,27 @@ class Harvester:
                 epoch = state.full_epoch
                 full_running = state.full_in_progress
             all_complete = True
+            listed = _ListedSets(client, result)
+            set_errors: list[str] = []
             for set_spec in source.sets or (None,):
-                complete = self._harvest_window(client, source, set_spec, result, full=full,
-                                                full_running=full_running, epoch=epoch,
-                                                granularity=granularity)
+                try:
+                    complete = self._harvest_window(client, source, set_spec, result, full=full,
+                                                    full_running=full_running, epoch=epoch,
+                                                    granularity=granularity, listed=listed)
+                except (BadArgument, VanishedSet) as exc:
+                    if set_spec is None:
+                        raise
+                    # One configured set gone must not stop the others (nor count as complete).
+                    log.error("%s: set %s: %s", source.name, set_spec, exc)
+                    set_errors.append(f"set {set_spec}: {exc}")
+                    complete = False
                 all_complete = all_complete and complete
             if full_running and all_complete:
                 self._finish_full(source, result, epoch, policy, allow_mass_delete)
+            if set_errors:
+                every_set_failed = len(set_errors) == len(source.sets)
+                result.status = "failed" if every_set_failed else "partial"
+                result.error = "; ".join(set_errors)
         except Stopped as exc:
             result.status, result.error = "partial", str(exc)
         except HarvestError as exc:
@@ -232,7 +248,7 @@ class Harvester:
     # -- one (source, set, prefix) window -------------------------------------------
     def _harvest_window(self, client: OAIClient, source: SourceConfig, set_spec: str | None,
                         result: HarvestResult, *, full: bool, full_running: bool, epoch: int,
-                        granularity: str | None) -> bool:
+                        granularity: str | None, listed: _ListedSets | None = None) -> bool:
         prefix = source.metadata_prefix
         with self.sessions.begin() as s:
             cp = load_checkpoint(s, source.name, set_spec, prefix)
@@ -256,22 +272,70 @@ class Harvester:
             result.from_ = window_from
         log.info("%s: %s window set=%s from=%s%s", source.name, mode, set_spec or "-",
                  window_from or "-", " (resuming)" if token else "")
+        if self.stop.is_set():
+            raise Stopped("stopped by signal before the window started")
+        pages = self._pages(client, source, set_spec, window_from, token, listed)
+        if self.prefetch:
+            pages = prefetched(pages)
+        try:
+            for page, records, next_token in pages:
+                counts = self._commit_page(source, set_spec, page, records, next_token, epoch,
+                                           result.run_id)
+                result.pages += 1
+                result.add(counts)
+                if result.until is None:
+                    with self.sessions() as s:
+                        cp = s.get(Checkpoint, (source.name, set_spec or "", prefix))
+                        result.until = cp.window_start if cp else None
+                if self.progress is not None:
+                    tok = page.response.token
+                    self.progress.update(source.name, pages=result.pages, records=result.records,
+                                         total=tok.complete_list_size if tok else None)
+                if self.sink is not None and counts.changes:
+                    try:
+                        self.sink.after_page(source, counts.changes)
+                    except Exception:  # mapping is re-run from the store after the run
+                        log.exception("%s: crosswalk stage failed on a page; will retry after the run",
+                                      source.name)
+                if next_token is None:
+                    return True
+                if self.stop.is_set():
+                    raise Stopped("stopped by signal after a committed page")
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+        return True
+
+    def _pages(self, client: OAIClient, source: SourceConfig, set_spec: str | None,
+               window_from: str | None, token: str | None, listed: _ListedSets | None = None,
+               ) -> Iterator[tuple[Page, list[Any], str | None]]:
+        """The window's pages in order, each with its records and the token that follows it.
+
+        Runs ahead of the store (in a prefetch thread), so it alone follows tokens: loops are
+        detected here, and an expired token restarts the window from its ``from``.
+        """
         restarts = 0
         recent_tokens: deque[str] = deque(maxlen=1000)
         empty_run = 0
         while True:
-            if self.stop.is_set():
-                raise Stopped("stopped by signal after a committed page")
             try:
-                page = client.list_page("ListRecords", metadata_prefix=prefix, set_spec=set_spec,
-                                        from_=window_from, token=token)
+                page = client.list_page("ListRecords", metadata_prefix=source.metadata_prefix,
+                                        set_spec=set_spec, from_=window_from, token=token)
             except BadResumptionToken as exc:
                 restarts += 1
                 if restarts > MAX_TOKEN_RESTARTS or token is None:
                     raise
-                log.warning("%s: %s; restarting the window from %s", source.name, exc, window_from or "the start")
+                log.warning("%s: %s; restarting the window from %s", source.name, exc,
+                            window_from or "the start")
                 token = None
                 continue
+            if page.empty and token is None and set_spec is not None and listed is not None \
+                    and not listed.contains(set_spec):
+                raise VanishedSet(f"noRecordsMatch, and the repository no longer lists set "
+                                  f"{set_spec!r} in ListSets (renamed or removed?); its records "
+                                  "were neither harvested nor tombstoned",
+                                  source=source.name, url=page.url, verb="ListRecords")
             next_token = page.token
             records = [] if page.empty else page.response.records
             if next_token is not None:
@@ -286,25 +350,9 @@ class Harvester:
                     raise HarvestLoopError(f"{empty_run} pages in a row without records; stopping",
                                            source=source.name, url=page.url, verb="ListRecords",
                                            token=next_token)
-            counts = self._commit_page(source, set_spec, page, records, next_token, epoch, result.run_id)
-            result.pages += 1
-            result.add(counts)
-            if result.until is None:
-                with self.sessions() as s:
-                    cp = s.get(Checkpoint, (source.name, set_spec or "", prefix))
-                    result.until = cp.window_start if cp else None
-            if self.progress is not None:
-                tok = page.response.token
-                self.progress.update(source.name, pages=result.pages, records=result.records,
-                                     total=tok.complete_list_size if tok else None)
-            if self.sink is not None and counts.changes:
-                try:
-                    self.sink.after_page(source, counts.changes)
-                except Exception:  # mapping is re-run from the store after the run
-                    log.exception("%s: crosswalk stage failed on a page; will retry after the run",
-                                  source.name)
+            yield page, records, next_token
             if next_token is None:
-                return True
+                return
             token = next_token
 
     def _commit_page(self, source: SourceConfig, set_spec: str | None, page: Page,
@@ -374,6 +422,75 @@ class Harvester:
             state = source_state(s, source.name)
             if state.full_epoch == epoch:
                 state.full_in_progress = False
+
+
+_DONE = object()
+
+
+def prefetched(pages: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Fetch and parse the next pages in a thread while the current one is being stored.
+
+    Pages still come out in order and are committed one by one, so resumption is unchanged:
+    a crash loses at most the pages fetched ahead, which the next run fetches again.  The
+    producer's exceptions are raised here, in sequence.
+    """
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    finished = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in pages:
+                while not finished.is_set():
+                    try:
+                        buffer.put((item, None), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if finished.is_set():
+                    return
+            buffer.put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            buffer.put((_DONE, exc))
+
+    thread = threading.Thread(target=produce, name="oai-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = buffer.get()
+            if exc is not None:
+                raise exc
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        finished.set()
+        deadline = time.monotonic() + 1.0  # a request in flight is abandoned, not awaited
+        while thread.is_alive() and time.monotonic() < deadline:
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
+
+
+class _ListedSets:
+    """The repository's set specs, asked for once per run and only when a set comes back empty."""
+
+    def __init__(self, client: OAIClient, result: HarvestResult) -> None:
+        self.client = client
+        self.result = result
+        self._specs: frozenset[str] | None = None
+        self._asked = False
+
+    def contains(self, spec: str) -> bool:
+        """False only when ListSets answered and lacks ``spec``; unknown counts as listed."""
+        if not self._asked:
+            self._asked = True
+            try:
+                self._specs = frozenset((s.get("setSpec") or "").strip()
+                                        for s in self.client.list_sets())
+            except HarvestError as exc:
+                self.result.notes.append(f"ListSets failed, vanished sets not checked: {exc}")
+        return self._specs is None or spec in self._specs
 
 
 def _max_datestamp(records: Sequence[Any]) -> str | None:

@@ -323,3 +323,32 @@ def test_a_bad_record_does_not_spoil_its_page(store: Any, oai_server: Any) -> No
     assert len(got) == 10
     assert result.failed + result.new == 10
     assert sum(1 for r in got.values() if r.error) == result.failed
+
+
+def test_prefetch_keeps_order_and_surfaces_errors_in_sequence() -> None:
+    from harvester.harvest import prefetched
+
+    def pages() -> Any:
+        yield from range(5)
+        raise RuntimeError("page 6 failed")
+
+    got: list[int] = []
+    with pytest.raises(RuntimeError, match="page 6"):
+        for item in prefetched(pages()):
+            got.append(item)
+    assert got == [0, 1, 2, 3, 4]
+
+
+def test_prefetch_and_plain_harvests_store_the_same(store: Any, oai_server: Any) -> None:
+    records = make_records(130, deleted_every=9)
+    server = oai_server(records, page_size=20)
+    plain = Harvester(store, sleep=lambda s: None, prefetch=False)
+    first = plain.harvest(source_for(server, name="plain"))
+    ahead = Harvester(store, sleep=lambda s: None, prefetch=True)
+    second = ahead.harvest(source_for(server, name="ahead"))
+    plain.pools.close()
+    ahead.pools.close()
+    assert first.status == second.status == "ok"
+    a = {i: (r.sha256, r.deleted) for i, r in stored(store, "plain").items()}
+    b = {i: (r.sha256, r.deleted) for i, r in stored(store, "ahead").items()}
+    assert a == b and len(a) == 130
