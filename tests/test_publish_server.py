@@ -116,6 +116,13 @@ def test_identify_formats_sets_and_records(served) -> None:  # type: ignore[no-u
     ich = oai(base, verb="GetRecord", identifier="oai:vien-van-hoa:VN-1", metadataPrefix="ich")
     assert ich.findtext(f".//{ICH}category") == "element"
     assert ich.findtext(f".//{ICH}country") == "VN"
+    # the ich records validate against the schema their ListMetadataFormats entry names
+    schema_url = next(f.findtext(f"{OAI}schema") for f in formats.iter(f"{OAI}metadataFormat")
+                      if f.findtext(f"{OAI}metadataPrefix") == "ich")
+    schema = httpx.get(schema_url, timeout=10)
+    assert schema.status_code == 200
+    xsd = etree.XMLSchema(etree.fromstring(schema.content))
+    xsd.assertValid(ich.find(f".//{OAI}metadata")[0])
 
 
 def test_media_files_are_served_and_nothing_else(served, folder: Path) -> None:  # type: ignore[no-untyped-def]
