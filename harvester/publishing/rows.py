@@ -13,6 +13,7 @@ import hashlib
 import json
 import mimetypes
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -99,8 +100,6 @@ class Entry:
 
 def slug(text: str) -> str:
     """Lower-case ASCII letters, digits and '-', for OAI identifiers and source names."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKD", text)
     ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
