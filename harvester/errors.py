@@ -15,6 +15,7 @@ Every error a harvest can meet carries the context an operator needs to act on i
        ├─ HTTPStatusError           .status; retryable on 408/429/5xx
        ├─ MalformedResponse         not OAI-PMH XML at all; raw bytes kept
        ├─ HarvestLoopError          a token that repeats or a run of empty pages
+       ├─ VanishedSet               a configured set is no longer in the repository's ListSets
        └─ OAIProtocolError          .code; one subclass per OAI-PMH error code
           ├─ BadArgument            badArgument
           ├─ BadResumptionToken     badResumptionToken
@@ -121,6 +122,14 @@ class MalformedResponse(HarvestError):
 
 class HarvestLoopError(HarvestError):
     """The server keeps the harvest going round: the same token again, or endless empty pages."""
+
+
+class VanishedSet(HarvestError):
+    """A configured set answers noRecordsMatch and is no longer listed by ListSets.
+
+    Not an empty set: its records were probably moved or the set renamed, so a full
+    harvest must not take their absence for deletions.
+    """
 
 
 class OAIProtocolError(HarvestError):
