@@ -41,6 +41,7 @@ class MapSummary:
     changed: int = 0
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
+    last_id: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "mapped": self.mapped, "published": self.published,
@@ -116,11 +117,16 @@ class CrosswalkStage:
         self.map_pending(source)
 
     # -- sweeps over the store ----------------------------------------------------------
-    def map_pending(self, source: SourceConfig, *, force: bool = False) -> MapSummary:
-        """Map every raw record of the source that needs it (all of them with ``force``)."""
-        summary = MapSummary(source.name)
+    def map_pending(self, source: SourceConfig, *, force: bool = False,
+                    after_id: int = 0) -> MapSummary:
+        """Map every raw record of the source that needs it (all of them with ``force``).
+
+        ``after_id`` lets a follower that runs beside the harvest look only at raw records
+        stored since its last pass; ``summary.last_id`` is where to continue.
+        """
+        summary = MapSummary(source.name, last_id=after_id)
         cw = _crosswalk(source)
-        last_id = 0
+        last_id = after_id
         while True:
             with self.sessions() as s:
                 stmt = (select(RawRecord.id, RawRecord.identifier, RawRecord.datestamp, RawRecord.sets,
@@ -144,7 +150,7 @@ class CrosswalkStage:
             items = [_Item(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
                      for r in rows]
             self._map_items(source, items, summary, force=force)
-            last_id = rows[-1][0]
+            last_id = summary.last_id = rows[-1][0]
 
     # -- one batch --------------------------------------------------------------------
     def _map_items(self, source: SourceConfig, items: Sequence[_Item], summary: MapSummary,

@@ -195,3 +195,18 @@ def test_quarantined_records_are_kept_reported_and_never_indexed(store_url: str,
     [summary] = remap(engine, settings, list(settings.sources.values()))
     assert summary.quarantined == 3 and summary.mapped == 10
     engine.dispose()
+
+
+@pytest.mark.parametrize("follower", [True, False], ids=["follower-process", "in-process"])
+def test_follower_and_in_process_pipelines_agree(store_url: str, oai_server: Any, tmp_path: Path,
+                                                 follower: bool) -> None:
+    records = make_records(140, deleted_every=6)
+    server = oai_server(records, page_size=20)
+    settings = settings_for(tmp_path, store_url, server.base_url)
+    [result] = run_harvest(settings, [], follower=follower)
+    assert result.status == "ok"
+    engine = open_store(settings.store)
+    live = sum(1 for r in records if not r.deleted)
+    assert counts(engine) == {"published": live, "outbox": 0}
+    assert run_search(settings, parse_filters("", []))["total"] == live
+    engine.dispose()
