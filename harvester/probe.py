@@ -30,10 +30,14 @@ def _suggest_mapping(formats: list[dict[str, str]]) -> str | None:
     return suggest_crosswalk(formats)
 
 
-def _source_name(url: str) -> str:
-    host = urlsplit(url).hostname or "source"
-    parts = [p for p in host.split(".") if p not in ("www", "oai", "repository", "repo")]
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", "-".join(parts[:2]) or "source")[:64]
+def _source_name(url: str, repository_name: str | None = None) -> str:
+    """A config key for the source: from the host name, else from the repository's name."""
+    host = urlsplit(url).hostname or ""
+    if host and not re.fullmatch(r"[\d.]+|\[?[0-9a-fA-F:]+\]?|localhost", host):
+        parts = [p for p in host.split(".") if p not in ("www", "oai", "repository", "repo")]
+        return re.sub(r"[^A-Za-z0-9_.-]", "-", "-".join(parts[:2]))[:64].strip("-") or "source"
+    slug = re.sub(r"[^a-z0-9]+", "-", (repository_name or "").lower()).strip("-")
+    return slug[:64] or "source"
 
 
 def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1,
@@ -126,7 +130,7 @@ def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1,
             problems.append(f"ListRecords failed: {exc}")
         problems.extend(client.notes)
         report["ok"] = True
-        name = _source_name(url)
+        name = _source_name(url, ident.get("repositoryName"))
         block = {"sources": {name: {
             "url": url, "metadata_prefix": prefix, "sets": [],
             "partner": {"name": (ident.get("repositoryName") or name).strip(), "country": None},

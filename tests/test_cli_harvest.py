@@ -90,6 +90,7 @@ def test_probe_reports_and_suggests_config(oai_server: Any) -> None:
     assert report["first_page"]["records"] == 12
     assert report["sample_record"]["identifier"].startswith("oai:ichlinks.test:")
     assert "sources:" in report["config"] and server.base_url in report["config"]
+    assert "ichlinks-test-partner:" in report["config"]  # named after the repository, not "127-0"
     text = ichlinks("probe", server.base_url)
     assert text.returncode == 0 and "Paste into config/ichlinks.yaml" in text.stdout
 
