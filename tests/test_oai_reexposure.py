@@ -388,3 +388,34 @@ def test_sickle_harvests_the_same_records(aggregate: Aggregate, live: LiveServer
     in_set = {h.identifier[len(PREFIX):] for h in sickle.ListIdentifiers(metadataPrefix="ich",
                                                                         set="country:VN")}
     assert in_set == {r["id"] for r in corpus() if "VN" in r.get("countries", [])}
+
+
+# -- the store's bookkeeping -----------------------------------------------------------------------
+
+def test_bookkeeping_never_breaks_a_write_and_odd_values_are_no_sets(aggregate: Aggregate) -> None:
+    import json
+
+    from harvester.service.oai_repository import set_specs
+
+    record = key("ganggangsullae")
+    with Session(aggregate.engine) as s, s.begin():  # what no writer should store, but might
+        s.execute(update(IchRecord).where(IchRecord.id == record["id"])
+                  .values(record="{not json", quarantined=True, version=5))
+    with Session(aggregate.engine) as s:
+        row = s.get(IchRecord, record["id"])
+        assert row.oai_exposed is True
+        assert "country:KR" in row.oai_sets  # the memberships it had are kept
+    odd = dict(record, category="élément bizarre", countries=["KR", "korea", "J P"])
+    with Session(aggregate.engine) as s, s.begin():
+        s.execute(update(IchRecord).where(IchRecord.id == record["id"])
+                  .values(record=json.dumps(odd), version=6))
+    with Session(aggregate.engine) as s:
+        stored = s.get(IchRecord, record["id"]).oai_sets
+    assert set_specs(stored) == ("source:kr-ichcap", "country:KR")
+    client = app_client(aggregate)
+    specs = {s.findtext("oai:setSpec", namespaces=NS)
+             for s in oai(client, verb="ListSets").iterfind(".//oai:set", NS)}
+    assert not any(" " in spec or "é" in spec or spec.endswith(":korea") for spec in specs)
+    deleted = oai(client, verb="GetRecord", identifier=PREFIX + record["id"], metadataPrefix="oai_dc")
+    assert [s.text for s in deleted.iterfind(".//oai:header/oai:setSpec", NS)] == ["source:kr-ichcap",
+                                                                                  "country:KR"]

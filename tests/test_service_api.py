@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from test_service_support import Aggregate, aggregate, client_for, corpus  # noqa: F401
 
 from indexer import SearchQuery

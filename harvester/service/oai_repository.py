@@ -36,6 +36,22 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _CATEGORY_NAMES = {"element": "ICH elements", "resource": "Resources", "stakeholder": "Stakeholders",
                    "event": "News and events"}
 _SCAN_BATCH = 1000
+# What a membership must look like to become a setSpec (spec 2.7.1 syntax, and the
+# vocabularies of the record schema): a quarantined record's odd category stays out.
+_SET_VALUE = {"source": re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"),
+              "category": re.compile(r"element|resource|stakeholder|event"),
+              "country": re.compile(r"[A-Z]{2}")}
+
+
+def set_specs(memberships: str | None) -> tuple[str, ...]:
+    """The well-formed setSpecs in a stored membership string, in order."""
+    out = []
+    for token in (memberships or "").split():
+        kind, _, value = token.partition(":")
+        pattern = _SET_VALUE.get(kind)
+        if pattern is not None and pattern.fullmatch(value):
+            out.append(token)
+    return tuple(dict.fromkeys(out))
 
 
 def oai_base_url(service: ServiceConfig) -> str | None:
@@ -145,14 +161,13 @@ class StoreRepository:
             combos = s.execute(select(IchRecord.oai_sets).where(IchRecord.oai_exposed.is_(True))
                                .distinct().execution_options(yield_per=_SCAN_BATCH)).scalars()
             for memberships in combos:
-                found.update((memberships or "").split())
+                found.update(set_specs(memberships))
         if not found:
             return ()
         out = [SetInfo(kind, f"By {kind}") for kind in SET_KINDS]
         for spec in sorted(found):
             kind, _, value = spec.partition(":")
-            if kind in SET_KINDS and value:
-                out.append(SetInfo(spec, self._set_name(kind, value)))
+            out.append(SetInfo(spec, self._set_name(kind, value)))
         return out
 
     def _set_name(self, kind: str, value: str) -> str:
@@ -226,6 +241,6 @@ class StoreRepository:
         if published:
             metadata = _Disseminations(json.loads(record_json), self.ich_schema_url(self.base_url))
         return ProviderRecord(identifier=self.oai_identifier(record_id), datestamp=_utc(changed_at),
-                              sets=tuple((memberships or "").split()), deleted=not published,
+                              sets=set_specs(memberships), deleted=not published,
                               metadata=metadata)
 

@@ -38,7 +38,8 @@ _SQLITE_TRIGGERS = (
     f"""CREATE TRIGGER tr_ich_records_oai_insert AFTER INSERT ON ich_records
     BEGIN
       UPDATE ich_records SET
-        oai_sets = CASE WHEN NEW.record IS NULL THEN ' source:' || NEW.source || ' '
+        oai_sets = CASE WHEN NEW.record IS NULL OR NOT json_valid(NEW.record)
+                        THEN ' source:' || NEW.source || ' '
                         ELSE {_SQLITE_SETS.format(row='NEW')} END,
         oai_exposed = (NOT NEW.deleted AND NOT NEW.quarantined)
       WHERE id = NEW.id;
@@ -47,7 +48,8 @@ _SQLITE_TRIGGERS = (
     ON ich_records
     BEGIN
       UPDATE ich_records SET
-        oai_sets = CASE WHEN NEW.record IS NULL THEN COALESCE(OLD.oai_sets, ' source:' || NEW.source || ' ')
+        oai_sets = CASE WHEN NEW.record IS NULL OR NOT json_valid(NEW.record)
+                        THEN COALESCE(OLD.oai_sets, ' source:' || NEW.source || ' ')
                         ELSE {_SQLITE_SETS.format(row='NEW')} END,
         oai_exposed = (COALESCE(OLD.oai_exposed, 0) OR (NOT NEW.deleted AND NOT NEW.quarantined))
       WHERE id = NEW.id;
@@ -56,16 +58,24 @@ _SQLITE_TRIGGERS = (
 
 _PG_FUNCTION = """CREATE OR REPLACE FUNCTION ich_records_oai() RETURNS trigger AS $$
 DECLARE
-  doc jsonb;
+  doc json;
+  memberships text;
 BEGIN
   IF NEW.record IS NOT NULL THEN
-    doc := NEW.record::jsonb;
-    NEW.oai_sets := ' source:' || NEW.source || ' '
-      || COALESCE('category:' || (doc ->> 'category') || ' ', '')
-      || CASE WHEN jsonb_typeof(doc -> 'countries') = 'array' THEN
-           COALESCE((SELECT string_agg('country:' || c, ' ') || ' '
-                     FROM jsonb_array_elements_text(doc -> 'countries') AS c), '')
-         ELSE '' END;
+    BEGIN
+      doc := NEW.record::json;
+      memberships := ' source:' || NEW.source || ' '
+        || COALESCE('category:' || (doc ->> 'category') || ' ', '')
+        || CASE WHEN json_typeof(doc -> 'countries') = 'array' THEN
+             COALESCE((SELECT string_agg('country:' || c, ' ') || ' '
+                       FROM json_array_elements_text(doc -> 'countries') AS c), '')
+           ELSE '' END;
+    EXCEPTION WHEN others THEN
+      memberships := NULL;  -- unreadable JSON must never fail the writer's transaction
+    END;
+  END IF;
+  IF memberships IS NOT NULL THEN
+    NEW.oai_sets := memberships;
   ELSIF TG_OP = 'UPDATE' AND OLD.oai_sets IS NOT NULL THEN
     NEW.oai_sets := OLD.oai_sets;
   ELSE
