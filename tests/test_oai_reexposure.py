@@ -419,3 +419,39 @@ def test_bookkeeping_never_breaks_a_write_and_odd_values_are_no_sets(aggregate: 
     deleted = oai(client, verb="GetRecord", identifier=PREFIX + record["id"], metadataPrefix="oai_dc")
     assert [s.text for s in deleted.iterfind(".//oai:header/oai:setSpec", NS)] == ["source:kr-ichcap",
                                                                                   "country:KR"]
+
+
+def test_migration_backfills_rows_written_before_it(store_url: str) -> None:
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from harvester.store.engine import _alembic_config, make_engine, migrate
+
+    engine = make_engine(store_url)
+    command.upgrade(_alembic_config(engine), "0001")
+    now = datetime.now(UTC)
+    live = ich_record("vn-vicas", "old-live", [("Cũ", "vi")], countries=["VN", "LA"])
+    with engine.begin() as conn:
+        for n, identifier in enumerate(("a", "b", "c"), start=1):
+            conn.execute(text("INSERT INTO raw_records (id, source, metadata_prefix, identifier, sets, "
+                              "deleted, sha256, xml, first_seen_at, updated_at, seen_epoch) VALUES "
+                              "(:id, 'vn-vicas', 'oai_dc', :i, '[]', :f, 'x', '<r/>', :t, :t, 0)"),
+                         {"id": n, "i": identifier, "f": False, "t": now})
+        rows = [(live["id"], 1, json.dumps(live), False, 1),       # published
+                ("vn-vicas:00000000000000000002", 2, None, True, 3),  # changed since: maybe published
+                ("vn-vicas:00000000000000000003", 3, None, True, 1)]  # deleted at first sight
+        for rid, raw_id, record, deleted, version in rows:
+            conn.execute(text("INSERT INTO ich_records (id, raw_id, source, deleted, quarantined, record, "
+                              "diagnostics, raw_sha256, output_sha256, version, changed_at) VALUES "
+                              "(:id, :raw, 'vn-vicas', :d, :q, :rec, '[]', 'x', 'y', :v, :t)"),
+                         {"id": rid, "raw": raw_id, "d": deleted, "q": False, "rec": record,
+                          "v": version, "t": now})
+    migrate(engine)
+    with Session(engine) as s:
+        got = {r.id: (r.oai_exposed, r.oai_sets) for r in s.scalars(select(IchRecord))}
+    assert got[live["id"]] == (True, " source:vn-vicas category:element country:VN country:LA ")
+    assert got["vn-vicas:00000000000000000002"] == (True, " source:vn-vicas ")
+    assert got["vn-vicas:00000000000000000003"][0] is False
+    engine.dispose()
