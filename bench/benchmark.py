@@ -90,8 +90,8 @@ def run_benchmark(opts: Options) -> dict[str, Any]:
         with ProviderProcess(opts.n, log_path=workdir / "provider.log") as provider:
             info = provider.info
             deleted, live = int(info["deleted"]), opts.n - int(info["deleted"])
-            result["provider"] = {**info, "avg_record_bytes": round(info["bytes"] / opts.n, 1),
-                                  "url": None}
+            result["provider"] = {**{k: v for k, v in info.items() if k != "port"},
+                                  "avg_record_bytes": round(info["bytes"] / opts.n, 1)}
             _main_steps(opts, provider, workdir, steps, checks, deleted, live)
         result["rss"] = _rss_runs(opts, workdir, steps, checks)
     finally:

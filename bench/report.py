@@ -97,25 +97,32 @@ def render_table(result: dict[str, Any]) -> str:
         f"{m['cpu_model']}, {m['usable_cores']} cores, {m['ram_gib']} GiB, Python {m['python']}, "
         f"load {'/'.join(map(str, m['load_average_start']))} -> {'/'.join(map(str, m.get('load_average_end', [])))}",
         "",
-        f"{'step':<28}{'records':>9}{'seconds':>9}{'rec/s':>9}{'MB/s':>7}{'requests':>9}"
+        f"{'step':<31}{'records':>8}{'seconds':>9}{'CPU s':>7}{'rec/s':>9}{'MB/s':>6}{'requests':>9}"
         f"{'peak RSS':>10}  ratio",
     ]
     for name, step in result["steps"].items():
         ratio = []
         if step.get("ratio_to_naive") is not None:
-            ratio.append(f"{step['ratio_to_naive']:.2f}x naive")
+            ratio.append(f"{step['ratio_to_naive']:.3g}x naive")
         if step.get("ratio_to_floor") is not None:
-            ratio.append(f"{step['ratio_to_floor']:.2f}x floor")
+            ratio.append(f"{step['ratio_to_floor']:.3g}x floor")
         rss = f"{step['peak_rss_mb']:,.0f} MB" if step.get("peak_rss_mb") is not None else "-"
-        lines.append(f"{step['label']:<28}{_num(step.get('records')):>9}"
-                     f"{_num(step.get('seconds'), ',.2f'):>9}{_num(step.get('records_per_s')):>9}"
-                     f"{_num(step.get('mb_per_s'), ',.1f'):>7}{_num(step.get('requests')):>9}"
-                     f"{rss:>10}  {', '.join(ratio)}")
+        lines.append(f"{step['label']:<31}{_num(step.get('records')):>8}"
+                     f"{_num(step.get('seconds'), ',.2f'):>9}{_num(step.get('cpu_s'), ',.1f'):>7}"
+                     f"{_num(step.get('records_per_s')):>9}"
+                     f"{_num(step.get('mb_per_s'), ',.1f'):>6}{_num(step.get('requests')):>9}"
+                     f"{rss:>10}  {', '.join(ratio)}".rstrip())
+    inside = [f"  {step['label']:<29}{step['cli']['duration_s']:>10,.2f} s of {step['seconds']:,.2f} s"
+              for step in result["steps"].values()
+              if isinstance(step.get("cli"), dict) and step["cli"].get("duration_s") is not None]
+    if inside:
+        lines += ["harvest + crosswalk as timed inside the CLI (duration_s; the rest of the wall time is "
+                  "start-up and the index relay):", *inside]
     rss_runs = (result.get("rss") or {}).get("runs", [])
     for run in rss_runs:
-        lines.append(f"{'peak RSS, full harvest':<22}{'N=' + format(run['n'], ','):>15}"
-                     f"{_num(run['seconds'], ',.2f'):>9}{_num(run['records_per_s']):>9}"
-                     f"{'':>7}{'':>9}{run['peak_rss_mb']:>7,.0f} MB")
+        lines.append(f"{'peak RSS, harvest --full':<24}{'N=' + format(run['n'], ','):>15}"
+                     f"{_num(run['seconds'], ',.2f'):>9}{'':>7}{_num(run['records_per_s']):>9}"
+                     f"{'':>6}{'':>9}{run['peak_rss_mb']:>7,.0f} MB")
     lines += ["", f"{'target':<46}{'measured':>14}  verdict"]
     for v in result["targets"]:
         value = "-" if v["value"] is None else (f"{v['value']:,.0f} {v['unit']}" if v["unit"] != "x"
