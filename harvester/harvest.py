@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -29,6 +29,8 @@ from harvester.config import HarvestConfig, SourceConfig
 from harvester.errors import (BadArgument, BadResumptionToken, HarvestError, HarvestLoopError,
                               IchlinksError, StoreError, VanishedSet)
 from harvester.oai.client import HostPools, OAIClient, Page
+from harvester.oai.response import OAIResponse
+from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.oai.retry import RetryPolicy
 from harvester.store.checkpoints import (load_checkpoint, save_repository, source_state,
                                          start_run, update_run, utcnow)
@@ -337,7 +339,7 @@ class Harvester:
                                   "were neither harvested nor tombstoned",
                                   source=source.name, url=page.url, verb="ListRecords")
             next_token = page.token
-            records = [] if page.empty else page.response.records
+            records = [] if page.empty else _with_page_diagnostics(page.response)
             if next_token is not None:
                 digest = hashlib.sha256(next_token.encode("utf-8")).hexdigest()
                 if next_token == token or digest in recent_tokens:
@@ -491,6 +493,20 @@ class _ListedSets:
             except HarvestError as exc:
                 self.result.notes.append(f"ListSets failed, vanished sets not checked: {exc}")
         return self._specs is None or spec in self._specs
+
+
+def _with_page_diagnostics(response: OAIResponse) -> list[ParsedRecord]:
+    """The page's records, each also carrying the page-level diagnostics.
+
+    A lying charset, an ignored DOCTYPE or a page parsed with recovery concern every record
+    of the page, and the store keeps records, not pages: without this the only trace of
+    why a record reads as mojibake would be lost with the page.
+    """
+    if not response.diagnostics:
+        return response.records
+    return [replace(record, diagnostics=record.diagnostics + tuple(
+                replace(d, identifier=record.header.identifier) for d in response.diagnostics))
+            for record in response.records]
 
 
 def _max_datestamp(records: Sequence[Any]) -> str | None:
