@@ -8,7 +8,6 @@ names the source, URL, verb and token.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import threading
 import time
@@ -29,6 +28,9 @@ log = logging.getLogger("ichlinks.oai")
 
 DEFAULT_USER_AGENT = "ichLinks-Harvester/0.1 (+https://ichlinks.example)"
 MAX_REDIRECTS = 5
+# A page this big is a broken or hostile server (or a gzip bomb), not a partner's list.
+# Parsing holds a few copies of a page, so this cap is what bounds a harvest's memory.
+MAX_BODY_BYTES = 256 * 1024 * 1024
 
 
 class HostPools:
@@ -82,19 +84,49 @@ class Page:
         return tok.value if tok is not None and tok.value else None
 
 
-def _decompress(body: bytes, encoding: str) -> tuple[bytes, str | None]:
+class _TooLarge(ValueError):
+    """A body, or what it decompresses to, is over the client's limit."""
+
+
+def _read_body(resp: httpx.Response, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_raw():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(f"response body larger than {limit:,} bytes; refused")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    """Decompress at most ``limit`` bytes: a gzip bomb is stopped there, not in swap."""
+    out = bytearray()
+    while True:
+        inflater = zlib.decompressobj(wbits)
+        out += inflater.decompress(data, limit + 1 - len(out))
+        if len(out) > limit:
+            raise _TooLarge(f"decompressed body larger than {limit:,} bytes; refused")
+        if not inflater.eof:
+            raise zlib.error("compressed data ends before its end-of-stream marker")
+        data = inflater.unused_data
+        if wbits != 16 + zlib.MAX_WBITS or not data.strip(b"\0"):  # gzip may hold several members
+            return bytes(out)
+
+
+def _decompress(body: bytes, encoding: str, limit: int = MAX_BODY_BYTES) -> tuple[bytes, str | None]:
     """Undo Content-Encoding ourselves: some servers declare gzip and send plain XML."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return body, None
     try:
         if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body), None
+            return _inflate(body, 16 + zlib.MAX_WBITS, limit), None
         if encoding == "deflate":
             try:
-                return zlib.decompress(body), None
+                return _inflate(body, zlib.MAX_WBITS, limit), None
             except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS), None
+                return _inflate(body, -zlib.MAX_WBITS, limit), None
     except (OSError, EOFError, zlib.error) as exc:
         stripped = body.lstrip()
         if stripped.startswith((b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
@@ -109,8 +141,10 @@ class OAIClient:
     def __init__(self, base_url: str, *, http: httpx.Client, source: str | None = None,
                  retry: RetryPolicy | None = None, delay_s: float = 0.0,
                  follow_redirects: str = "same-host",
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.base_url = base_url.strip()
+        self.max_body_bytes = max_body_bytes
         self.http = http
         self.source = source
         self.retry = retry or RetryPolicy()
@@ -140,9 +174,9 @@ class OAIClient:
             ctx = self._context(verb, params, url)
             try:
                 with self.http.stream("GET", url, params=query) as resp:
-                    body = b"".join(resp.iter_raw())
                     full_url = str(resp.request.url)
                     ctx["url"] = full_url
+                    body = _read_body(resp, self.max_body_bytes)
                     if resp.is_redirect:
                         url = self._redirect_target(url, resp.headers.get("Location", ""), ctx)
                         query = {}  # the Location already carries the query
@@ -152,12 +186,17 @@ class OAIClient:
                             f"HTTP {resp.status_code} {resp.reason_phrase}", status=resp.status_code,
                             retry_after=parse_retry_after(resp.headers.get("Retry-After")), **ctx)
                     try:
-                        body, note = _decompress(body, resp.headers.get("Content-Encoding", ""))
+                        body, note = _decompress(body, resp.headers.get("Content-Encoding", ""),
+                                                 self.max_body_bytes)
+                    except _TooLarge:
+                        raise
                     except ValueError as exc:
                         raise MalformedResponse(str(exc), body=body, **ctx) from exc
                     if note:
                         self._note(f"{full_url}: {note}")
                     return body, resp.charset_encoding, full_url
+            except _TooLarge as exc:  # not retried: the next answer would be as big
+                raise HarvestError(f"{exc} (a broken or hostile server?)", **ctx) from exc
             except httpx.TimeoutException as exc:
                 raise TransportError(f"timed out: {type(exc).__name__}", **ctx) from exc
             except httpx.TransportError as exc:
