@@ -51,21 +51,29 @@ class Bigram:
     end: int
 
 
+def bigram_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` character offsets of the bigrams of ``text``, in position order.
+
+    The index side needs only offsets (it slices the text itself), so it is spared
+    one ``Bigram`` object per token: CJK descriptions yield hundreds each.
+    """
+    out: list[tuple[int, int]] = []
+    for run in _RUN.finditer(text):
+        i, j = run.span()
+        if j - i == 1:
+            out.append((i, j))
+        else:
+            out.extend(zip(range(i, j - 1), range(i + 2, j + 1)))
+    return out
+
+
 def bigrams(text: str) -> list[Bigram]:
     """Overlapping pairs of every run of bigram-script characters; a lone character is kept alone.
 
     Positions count tokens without gaps, so a phrase of several runs matches the
     same runs written one after the other.
     """
-    out: list[Bigram] = []
-    for run in _RUN.finditer(text):
-        i, j = run.span()
-        if j - i == 1:
-            out.append(Bigram(text[i], len(out), i, j))
-            continue
-        for k in range(i, j - 1):
-            out.append(Bigram(text[k:k + 2], len(out), k, k + 2))
-    return out
+    return [Bigram(text[i:j], n, i, j) for n, (i, j) in enumerate(bigram_spans(text))]
 
 
 def has_bigram_chars(text: str) -> bool:

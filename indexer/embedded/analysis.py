@@ -11,7 +11,7 @@ import tantivy
 import yaml
 
 from ..search_document import field_config
-from ..segmentation import bigrams
+from ..segmentation import bigram_spans, bigrams
 
 _TOKENIZERS = {
     "simple": tantivy.Tokenizer.simple,
@@ -94,6 +94,11 @@ def query_tokens(form: str, text: str) -> list[str]:
 
 
 def pretokenized(text: str) -> tantivy.PreTokenizedString:
-    """Index-side bigrams of one value (the Python binding takes character offsets)."""
+    """Index-side bigrams of one value (the Python binding takes character offsets).
+
+    Bigram scripts have no letter case, so the slices are already what the
+    ``lowercase`` filter would make of them (a test checks every code point).
+    """
+    token = tantivy.Token
     return tantivy.PreTokenizedString(
-        text, [tantivy.Token(b.text.lower(), b.position, b.start, b.end) for b in bigrams(text)])
+        text, [token(text[i:j], n, i, j) for n, (i, j) in enumerate(bigram_spans(text))])
