@@ -7,7 +7,7 @@ the backends only know text groups, facet fields and a year span.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -62,28 +62,47 @@ class SearchDocument:
     year_max: int | None
 
 
-def _values(node: Any, path: list[str]) -> Iterator[str]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _values(item, path)
-        return
-    if path:
-        if isinstance(node, Mapping):
-            yield from _values(node.get(path[0]), path[1:])
-        return
-    if isinstance(node, Mapping):
+# dict first: an exact type check, before the slower abstract-class one.
+_MAPPINGS = (dict, Mapping)
+
+
+def _collect(node: Any, path: tuple[str, ...], depth: int, out: dict[str, None]) -> None:
+    """Add every non-empty string at ``path[depth:]`` below ``node`` to ``out`` (an ordered set).
+
+    Plain recursion into ``out`` rather than nested generators: this runs for every
+    field of every record on each reindex, and generator chains cost more than the walk.
+    """
+    while True:
+        if isinstance(node, list):
+            for item in node:
+                _collect(item, path, depth, out)
+            return
+        if depth == len(path):
+            break
+        if not isinstance(node, _MAPPINGS):
+            return
+        node = node.get(path[depth])
+        depth += 1
+    if isinstance(node, _MAPPINGS):
         node = node.get("value")
     if isinstance(node, str):
         # Records are NFC already (schema); queries are normalised the same way.
         text = unicodedata.normalize("NFC", node).strip()
         if text:
-            yield text
+            out[text] = None
+
+
+@lru_cache(maxsize=None)
+def _path(dotted: str) -> tuple[str, ...]:
+    return tuple(dotted.split("."))
 
 
 def values_at(record: Mapping[str, Any], dotted: str) -> list[str]:
     """Every non-empty string at ``dotted`` in the record, in order, without duplicates."""
-    head, *rest = dotted.split(".")
-    return list(dict.fromkeys(_values(record.get(head), rest)))
+    path = _path(dotted)
+    out: dict[str, None] = {}
+    _collect(record.get(path[0]), path, 1, out)
+    return list(out)
 
 
 def _year_span(record: Mapping[str, Any]) -> tuple[int | None, int | None]:
@@ -119,8 +138,13 @@ def search_document(record: Mapping[str, Any]) -> SearchDocument:
     titles = values_at(record, "title")
     if not titles:
         raise DocumentRejected(record_id, "record has no title")
-    texts = {group: tuple(dict.fromkeys(v for path in paths for v in values_at(record, path)))
-             for group, paths in config.text_groups.items()}
+    texts = {}
+    for group, paths in config.text_groups.items():
+        found: dict[str, None] = {}
+        for dotted in paths:
+            path = _path(dotted)
+            _collect(record.get(path[0]), path, 1, found)
+        texts[group] = tuple(found)
     facets = {name: tuple(values_at(record, path)) for name, path in config.facets.items()}
     year_min, year_max = _year_span(record)
     return SearchDocument(id=record_id, title=titles[0], texts=texts, facets=facets,

@@ -93,12 +93,16 @@ def query_tokens(form: str, text: str) -> list[str]:
     return analyzer(form).analyze(text)
 
 
-def pretokenized(text: str) -> tantivy.PreTokenizedString:
-    """Index-side bigrams of one value (the Python binding takes character offsets).
+def bigram_tokens(text: str) -> list[tantivy.Token]:
+    """Index-side bigram tokens of one value (the Python binding takes character offsets).
 
     Bigram scripts have no letter case, so the slices are already what the
     ``lowercase`` filter would make of them (a test checks every code point).
     """
     token = tantivy.Token
-    return tantivy.PreTokenizedString(
-        text, [token(text[i:j], n, i, j) for n, (i, j) in enumerate(bigram_spans(text))])
+    return [token(text[i:j], n, i, j) for n, (i, j) in enumerate(bigram_spans(text))]
+
+
+def pretokenized(text: str) -> tantivy.PreTokenizedString:
+    """``text`` with its index-side bigram tokens."""
+    return tantivy.PreTokenizedString(text, bigram_tokens(text))

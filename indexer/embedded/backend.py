@@ -15,6 +15,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from ..search_document import SearchDocument, field_config, search_document
 from ..search_request import empty_facets, ordered_counts, search_request
 from ..snippets import leading_snippet
 from . import generations
-from .analysis import layout, pretokenized, register_analyzers, text_field
+from .analysis import bigram_tokens, layout, register_analyzers, text_field
 from .queries import full_query
 
 # Writer memory: tantivy flushes a segment when the heap is full, so memory stays
@@ -36,6 +38,29 @@ APPLY_HEAP = 32_000_000
 REBUILD_HEAP = 96_000_000
 # Snippet sources, best first: a highlighted description beats a highlighted title.
 _SNIPPET_GROUPS = ("description", "title")
+
+
+# What json.dumps(..., ensure_ascii=False) builds on every call, built once.
+_DISPLAY_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _DocumentPlan:
+    """The schema's text fields per group, split by how a value reaches them."""
+
+    text_fields: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (group, analysed, bigram)
+    display: str
+
+
+@lru_cache(maxsize=1)
+def _document_plan() -> _DocumentPlan:
+    grouped: dict[str, tuple[list[str], list[str]]] = {}
+    for group, form, field in layout().text_fields:
+        analysed, bigram = grouped.setdefault(group, ([], []))
+        (bigram if form == "bigram" else analysed).append(field)
+    return _DocumentPlan(
+        text_fields=tuple((g, tuple(a), tuple(b)) for g, (a, b) in grouped.items()),
+        display=layout().display)
 
 
 def _is_lock_busy(exc: Exception) -> bool:
@@ -126,33 +151,38 @@ class EmbeddedBackend:
 
     @staticmethod
     def _document(doc: SearchDocument, version: int) -> tantivy.Document:
+        plan = _document_plan()
         out = tantivy.Document()
-        out.add_text("id", doc.id)
+        add_text = out.add_text
+        add_text("id", doc.id)
         out.add_integer("version", version)
         out.add_integer("live", 1)
+        facets, texts = doc.facets, doc.texts
         for name in FACET_FIELDS:
-            for value in doc.facets[name]:
-                out.add_text(name, value)
+            for value in facets[name]:
+                add_text(name, value)
         if doc.year_min is not None:
             out.add_integer("year_min", doc.year_min)
             out.add_integer("year_max", doc.year_max)  # type: ignore[arg-type]
-        for group, form, field in layout().text_fields:
-            for value in doc.texts[group]:
-                if form == "bigram":
-                    tokens = pretokenized(value)
-                    if tokens.tokens:
-                        out.add_pre_tokenized_text(field, tokens)
-                else:
-                    out.add_text(field, value)
+        for group, analysed, bigram in plan.text_fields:
+            values = texts[group]
+            for field in analysed:
+                for value in values:
+                    add_text(field, value)
+            for field in bigram:
+                for value in values:
+                    tokens = bigram_tokens(value)
+                    if tokens:
+                        out.add_pre_tokenized_text(field, tantivy.PreTokenizedString(value, tokens))
         display = {
             "title": doc.title,
-            "category": (doc.facets["category"] or [None])[0],
-            "countries": list(doc.facets["countries"]),
-            "source": (doc.facets["source"] or [None])[0],
-            "titles": list(doc.texts["title"]),
-            "descriptions": list(doc.texts["description"]),
+            "category": (facets["category"] or [None])[0],
+            "countries": list(facets["countries"]),
+            "source": (facets["source"] or [None])[0],
+            "titles": list(texts["title"]),
+            "descriptions": list(texts["description"]),
         }
-        out.add_bytes(layout().display, json.dumps(display, ensure_ascii=False).encode("utf-8"))
+        out.add_bytes(plan.display, _DISPLAY_JSON.encode(display).encode("utf-8"))
         return out
 
     @staticmethod
