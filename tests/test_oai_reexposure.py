@@ -34,10 +34,11 @@ PREFIX = "oai:ichlinks.example:"
 XSD_PATH = Path(__file__).resolve().parents[1] / "harvester" / "service" / "static" / "ich-record-1.0.xsd"
 
 
-def app_client(agg: Aggregate, *, page_size: int = 100, **service: Any) -> TestClient:
+def app_client(agg: Aggregate, *, page_size: int = 100, lag_s: float = 0,
+               **service: Any) -> TestClient:
     settings = replace(agg.settings, service=ServiceConfig(**service)) if service else agg.settings
     return TestClient(create_app(settings, engine=agg.engine, backend=agg.backend,
-                                 oai_page_size=page_size))
+                                 oai_visibility_lag_s=lag_s, oai_page_size=page_size))
 
 
 def oai(client: TestClient, **params: str) -> etree._Element:
@@ -320,6 +321,7 @@ def test_store_repository_pages_by_keyset_in_sql(aggregate: Aggregate) -> None:
 @pytest.fixture
 def live(aggregate: Aggregate) -> Iterator[LiveServer]:
     app = create_app(aggregate.settings, engine=aggregate.engine, backend=aggregate.backend,
+                     oai_visibility_lag_s=0,
                      oai_page_size=2)
     with LiveServer(app) as server:
         yield server
@@ -455,3 +457,18 @@ def test_migration_backfills_rows_written_before_it(store_url: str) -> None:
     assert got["vn-vicas:00000000000000000002"] == (True, " source:vn-vicas ")
     assert got["vn-vicas:00000000000000000003"][0] is False
     engine.dispose()
+
+
+def test_lists_answer_as_of_a_moment_safely_in_the_past(aggregate: Aggregate) -> None:
+    """Rows stamped by a crosswalk batch that has not committed yet must not be skipped later:
+    lists (and responseDate) lag behind the clock, so the next `from` still covers them."""
+    client = app_client(aggregate, lag_s=3600)
+    tree = oai(client, verb="ListIdentifiers", metadataPrefix="oai_dc")
+    response_date = tree.findtext("oai:responseDate", namespaces=NS)
+    assert response_date is not None
+    stamp = datetime.strptime(response_date, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    assert datetime.now(timezone.utc) - stamp >= timedelta(minutes=59)
+    errors = tree.findall("oai:error", namespaces=NS)
+    assert [e.get("code") for e in errors] == ["noRecordsMatch"]  # all rows are fresher
+    assert len(oai(app_client(aggregate), verb="ListIdentifiers", metadataPrefix="oai_dc")
+               .findall(".//oai:header", namespaces=NS)) > 0

@@ -51,7 +51,7 @@ def test_partner_to_aggregate_to_oai(store: Engine, oai_server: Any, tmp_path: P
     records = published(store)
     assert len(records) == 12
 
-    app = create_app(settings, oai_page_size=5)
+    app = create_app(settings, oai_page_size=5, oai_visibility_lag_s=0)
     with TestClient(app) as client:
         listed = list_all(client, "ListRecords", metadataPrefix="ich")
         assert sorted(ids_of(listed)) == sorted(records)

@@ -7,6 +7,8 @@ Building the app does no I/O; the store and the index are opened on first use.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources as package_files
@@ -28,7 +30,8 @@ from harvester.service.security import SecurityHeaders
 
 def create_app(settings: Settings, engine: Engine | None = None, backend: Any | None = None, *,
                harvest_job: HarvestJob | None = None,
-               oai_page_size: int = oai_endpoint.PAGE_SIZE) -> FastAPI:
+               oai_page_size: int = oai_endpoint.PAGE_SIZE,
+               oai_visibility_lag_s: float = oai_endpoint.VISIBILITY_LAG.total_seconds()) -> FastAPI:
     """The service over ``settings``; ``engine``/``backend`` are used as given (and not closed).
 
     ``harvest_job(settings, [source])`` replaces ``harvester.pipeline.run_harvest`` behind
@@ -50,6 +53,7 @@ def create_app(settings: Settings, engine: Engine | None = None, backend: Any | 
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.resources = resources
     app.state.oai_page_size = oai_page_size
+    app.state.oai_visibility_lag = timedelta(seconds=oai_visibility_lag_s)
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)

@@ -8,6 +8,7 @@ module only turns an HTTP request into its arguments (GET query, or an
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from importlib import resources as package_files
 from urllib.parse import parse_qs
 
@@ -21,6 +22,10 @@ from harvester.service.resources import Resources
 from mappings.dissemination import ICH_SCHEMA_FILE
 
 PAGE_SIZE = 100
+# Lists answer as of this long ago, and responseDate says so: a change stamped by a crosswalk
+# batch that had not committed yet is then never skipped by an incremental harvester whose
+# next `from` is this responseDate (less one second).
+VISIBILITY_LAG = timedelta(seconds=30)
 MAX_BODY = 64 * 1024  # OAI-PMH arguments are short; a huge body is not a request
 
 router = APIRouter(tags=["oai-pmh"])
@@ -31,11 +36,12 @@ def _request_base_url(request: Request) -> str:
 
 
 def _answer(res: Resources, params: dict[str, list[str]], request_url: str,
-            page_size: int) -> Response:
+            page_size: int, lag: timedelta = VISIBILITY_LAG) -> Response:
     settings = res.settings
-    repository = StoreRepository(res.engine, settings, base_url=request_url)
+    as_of = datetime.now(timezone.utc) - lag
+    repository = StoreRepository(res.engine, settings, base_url=request_url, visible_until=as_of)
     answer = handle(params, repository, page_size=page_size, token_secret=res.oai_token_key(),
-                    base_url=repository.base_url)
+                    base_url=repository.base_url, now=lambda: as_of)
     return Response(content=answer.body, status_code=answer.status, media_type=answer.content_type)
 
 
@@ -43,7 +49,8 @@ def _answer(res: Resources, params: dict[str, list[str]], request_url: str,
 async def oai_get(request: Request) -> Response:
     params = parse_qs(request.url.query, keep_blank_values=True)
     return await run_in_threadpool(_answer, request.app.state.resources, params,
-                                   _request_base_url(request), request.app.state.oai_page_size)
+                                   _request_base_url(request), request.app.state.oai_page_size,
+                                   request.app.state.oai_visibility_lag)
 
 
 @router.post("/oai", summary="OAI-PMH 2.0 (POST form)", response_class=Response)
@@ -57,7 +64,8 @@ async def oai_post(request: Request) -> Response:
         text = ""  # no arguments at all: the protocol answers badVerb
     params = parse_qs(text, keep_blank_values=True)
     return await run_in_threadpool(_answer, request.app.state.resources, params,
-                                   _request_base_url(request), request.app.state.oai_page_size)
+                                   _request_base_url(request), request.app.state.oai_page_size,
+                                   request.app.state.oai_visibility_lag)
 
 
 @router.get(f"/oai/{ICH_SCHEMA_FILE}", summary="XML Schema of the ich metadata format",

@@ -108,8 +108,16 @@ class _Disseminations(Mapping[str, str]):
 class StoreRepository:
     """``harvester.provider.RecordRepository`` over the store's ``ich_records``."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, base_url: str | None = None) -> None:
-        """``base_url``: the ``/oai`` URL as seen by this request, when none is configured."""
+    def __init__(self, engine: Engine, settings: Settings, *, base_url: str | None = None,
+                 visible_until: datetime | None = None) -> None:
+        """``base_url``: the ``/oai`` URL as seen by this request, when none is configured.
+
+        ``visible_until`` hides list entries changed after it: a crosswalk batch stamps its
+        rows before it commits, so rows stamped just before a harvest's responseDate may
+        become visible only after it; lists answer as of a moment safely in the past and
+        the responseDate says so (see ``oai_endpoint.VISIBILITY_LAG``).
+        """
+        self.visible_until = visible_until
         self.engine = engine
         self.settings = settings
         self.namespace = repository_identifier(settings.service)
@@ -184,7 +192,7 @@ class StoreRepository:
              limit: int) -> Sequence[ProviderRecord]:
         if limit <= 0:
             return []
-        stmt = self._select(set_spec, from_, until)
+        stmt = self._select(set_spec, from_, self._cap(until))
         if after is not None:
             stamp = _bind(after[0])
             after_id = self.record_id(after[1])
@@ -197,7 +205,7 @@ class StoreRepository:
 
     def count(self, *, prefix: str, set_spec: str | None, from_: datetime | None,
               until: datetime | None) -> int | None:
-        stmt = self._select(set_spec, from_, until).with_only_columns(func.count())
+        stmt = self._select(set_spec, from_, self._cap(until)).with_only_columns(func.count())
         with Session(self.engine) as s:
             return int(s.scalar(stmt) or 0)
 
@@ -211,6 +219,11 @@ class StoreRepository:
         return self._provider_record(row) if row is not None else None
 
     # -- internals -------------------------------------------------------------------------
+    def _cap(self, until: datetime | None) -> datetime | None:
+        if self.visible_until is None:
+            return until
+        return self.visible_until if until is None else min(until, self.visible_until)
+
     def _select(self, set_spec: str | None, from_: datetime | None, until: datetime | None):  # type: ignore[no-untyped-def]
         stmt = (select(IchRecord.id, IchRecord.changed_at, IchRecord.deleted, IchRecord.quarantined,
                        IchRecord.record, IchRecord.oai_sets)
