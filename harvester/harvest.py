@@ -41,6 +41,7 @@ log = logging.getLogger("ichlinks.harvest")
 
 DAY = "YYYY-MM-DD"
 MAX_TOKEN_RESTARTS = 3
+DATE_COLUMN = Checkpoint.__table__.c.window_start.type.length
 
 
 @dataclass
@@ -368,7 +369,7 @@ class Harvester:
                                     records=records, now=now, epoch=epoch, run_id=run_id)
                 cp = s.get(Checkpoint, key)
                 if cp.window_start is None:
-                    cp.window_start = (page.response.response_date
+                    cp.window_start = (_usable_date(page.response.response_date)
                                        or _max_datestamp(records) or cp.window_from)
                 tok = page.response.token
                 cp.pages += 1
@@ -509,6 +510,18 @@ def _with_page_diagnostics(response: OAIResponse) -> list[ParsedRecord]:
             for record in response.records]
 
 
+def _usable_date(value: str | None) -> str | None:
+    """A server date fit to be the next ``from``: one that parses and fits its column.
+
+    Junk (``yesterday``, a date with a comment after it) would otherwise become the high
+    water mark, silently turning every later run into a full one, or, when longer than the
+    column, make PostgreSQL refuse the page on every rerun.
+    """
+    if not value or len(value.strip()) > DATE_COLUMN or parse_oai_datetime(value) is None:
+        return None
+    return value.strip()
+
+
 def _max_datestamp(records: Sequence[Any]) -> str | None:
-    stamps = [r.header.datestamp for r in records if r.header.datestamp]
+    stamps = [stamp for r in records if (stamp := _usable_date(r.header.datestamp))]
     return max(stamps) if stamps else None
