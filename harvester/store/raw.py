@@ -48,11 +48,25 @@ def record_sha256(xml: str) -> str:
     return hashlib.sha256(xml.encode("utf-8")).hexdigest()
 
 
-def _diagnostics_json(record: ParsedRecord) -> str | None:
-    if not record.diagnostics:
+DATESTAMP_COLUMN = RawRecord.__table__.c.datestamp.type.length
+
+
+def _datestamp(record: ParsedRecord) -> tuple[str | None, list[dict[str, str]]]:
+    """The header datestamp for its column; one too long for any UTCdatetime stays only in
+    the record's text, with a diagnostic, so that one record cannot fail its whole page."""
+    stamp = record.header.datestamp
+    if stamp is None or len(stamp) <= DATESTAMP_COLUMN:
+        return stamp, []
+    return None, [{"level": "warning", "code": "invalid-datestamp",
+                   "message": f"datestamp of {len(stamp)} characters is not a UTCdatetime: "
+                              f"{stamp[:60]!r}; kept in the record text only"}]
+
+
+def _diagnostics_json(record: ParsedRecord, extra: list[dict[str, str]]) -> str | None:
+    if not record.diagnostics and not extra:
         return None
     return json.dumps([{"level": d.level, "code": d.code, "message": d.message}
-                       for d in record.diagnostics], ensure_ascii=False)
+                       for d in record.diagnostics] + extra, ensure_ascii=False)
 
 
 def store_page(session: Session, *, source: str, metadata_prefix: str,
@@ -80,10 +94,11 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
     unchanged_ids: list[int] = []
     for ident, rec in latest.items():
         sha = record_sha256(rec.xml)
+        datestamp, notes = _datestamp(rec)
         row = {
-            "datestamp": rec.header.datestamp, "sets": json.dumps(list(rec.header.sets), ensure_ascii=False),
+            "datestamp": datestamp, "sets": json.dumps(list(rec.header.sets), ensure_ascii=False),
             "deleted": rec.header.deleted, "sha256": sha, "xml": rec.xml,
-            "diagnostics": _diagnostics_json(rec), "error": rec.error, "updated_at": now,
+            "diagnostics": _diagnostics_json(rec, notes), "error": rec.error, "updated_at": now,
             "seen_epoch": epoch, "last_run_id": run_id,
         }
         if rec.error:
