@@ -40,14 +40,24 @@ def source_state(session: Session, source: str) -> SourceState:
     return state
 
 
+def _fit(value: Any, column: str) -> str | None:
+    """An Identify value trimmed and cut to its column: these are notes about the server,
+    and a wordy one (``2.0 (DSpace custom build)``) must not fail the harvest on PostgreSQL."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    length = Repository.__table__.c[column].type.length
+    return text if length is None or len(text) <= length else text[:length - 1] + "…"
+
+
 def save_repository(session: Session, source: str, base_url: str, identify: dict[str, Any]) -> None:
     repo = session.get(Repository, source) or Repository(source=source)
     repo.base_url = base_url
     repo.repository_name = identify.get("repositoryName")
-    repo.protocol_version = identify.get("protocolVersion")
-    repo.granularity = identify.get("granularity")
-    repo.earliest_datestamp = identify.get("earliestDatestamp")
-    repo.deleted_record = identify.get("deletedRecord")
+    repo.protocol_version = _fit(identify.get("protocolVersion"), "protocol_version")
+    repo.granularity = _fit(identify.get("granularity"), "granularity")
+    repo.earliest_datestamp = _fit(identify.get("earliestDatestamp"), "earliest_datestamp")
+    repo.deleted_record = _fit(identify.get("deletedRecord"), "deleted_record")
     emails = identify.get("adminEmail") or []
     repo.admin_emails = json.dumps(emails if isinstance(emails, list) else [emails])
     repo.identified_at = utcnow()
