@@ -459,3 +459,77 @@ def test_vanished_format_fails_clearly_and_leaves_the_store_untouched(store: Any
         assert stored(store) == before
     cp = checkpoint(store)
     assert cp is not None and cp_before is not None and cp.high_water == cp_before.high_water
+
+
+# -- dates no column was made for ---------------------------------------------------------------
+
+JUNK_DATE = "2024-01-01T00:00:00Z (last modified by the cataloguing module, batch 7)"
+
+
+def test_junk_datestamp_fails_nothing_but_its_own_field(store: Any, oai_server: Any) -> None:
+    """A 70-character datestamp once made PostgreSQL refuse the whole page, on every rerun."""
+    records = make_records(30)
+    victim = records[4].identifier
+
+    def junk(body: bytes) -> bytes:
+        if f"<identifier>{victim}</identifier>".encode() not in body:
+            return body
+        start = body.index(f"<identifier>{victim}</identifier>".encode())
+        a = body.index(b"<datestamp>", start) + len(b"<datestamp>")
+        return body[:a] + JUNK_DATE.encode() + body[body.index(b"</datestamp>", a):]
+
+    server = oai_server(records, page_size=10, faults=[inject(junk, verb="ListRecords", times=None)])
+    src = source_for(server)
+    result = harvest(store, src)
+    assert result.status == "ok", result.error
+    assert (result.new, result.failed) == (30, 0)
+    assert_exact(store, records)
+    row = stored(store)[victim]
+    assert row.datestamp is None and JUNK_DATE in row.xml  # the raw text keeps what was sent
+    assert "invalid-datestamp" in (row.diagnostics or "")
+    assert harvest(store, src).status == "ok"
+
+
+@pytest.mark.parametrize("response_date", [JUNK_DATE, "yesterday", ""])
+def test_junk_response_date_falls_back_to_record_datestamps(store: Any, oai_server: Any,
+                                                           response_date: str) -> None:
+    def junk(body: bytes) -> bytes:
+        return re.sub(rb"<responseDate>[^<]*</responseDate>",
+                      f"<responseDate>{response_date}</responseDate>".encode(), body, count=1)
+
+    records = make_records(30)
+    server = oai_server(records, page_size=10, faults=[inject(junk, verb="ListRecords", times=None)])
+    src = source_for(server)
+    result = harvest(store, src)
+    assert result.status == "ok", result.error
+    assert_exact(store, records)
+    cp = checkpoint(store)
+    assert cp is not None and cp.high_water == "2024-01-01T09:00:00Z"  # the first page's newest record
+    again = harvest(store, src)
+    assert again.status == "ok" and again.from_ == "2024-01-01T08:59:59Z"
+    assert again.new == 0 and again.unchanged == 30 - 9  # the overlap is re-read, not lost
+
+
+def test_identify_values_longer_than_their_columns_do_not_stop_the_harvest(store: Any,
+                                                                          oai_server: Any) -> None:
+    def wordy(body: bytes) -> bytes:
+        body = re.sub(rb"<earliestDatestamp>[^<]*</earliestDatestamp>",
+                      b"<earliestDatestamp>1970-01-01T00:00:00.000000000+00:00 (epoch)</earliestDatestamp>", body)
+        body = body.replace(b"<protocolVersion>2.0</protocolVersion>",
+                            b"<protocolVersion>2.0 (DSpace 6.3 custom OAI build)</protocolVersion>")
+        return body.replace(b"<deletedRecord>persistent</deletedRecord>",
+                            b"<deletedRecord>persistent    \n\n            </deletedRecord>")
+
+    records = make_records(20)
+    server = oai_server(records, faults=[inject(wordy, verb="Identify", times=None)])
+    result = harvest(store, source_for(server))
+    assert result.status == "ok", result.error
+    assert_exact(store, records)
+    from sqlalchemy.orm import Session
+
+    from harvester.store.models import Repository
+    with Session(store) as s:
+        repo = s.get(Repository, SOURCE)
+        assert repo is not None and repo.deleted_record == "persistent"
+        assert repo.protocol_version and repo.protocol_version.startswith("2.0")
+        assert repo.earliest_datestamp and repo.earliest_datestamp.startswith("1970-01-01T00:00:00")
