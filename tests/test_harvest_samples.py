@@ -119,3 +119,17 @@ def test_metis_token_with_newlines_is_trimmed(canned_server: Any) -> None:
         assert first.token == raw_token.strip()
         last = client.list_page("ListIdentifiers", token=first.token)
         assert last.empty
+
+
+def test_a_base_url_with_its_own_query_keeps_it(store: Any, canned_server: Any) -> None:
+    """Some repositories live at index.php?option=oai: the harvester's arguments are added, not swapped in."""
+    name = "pyoai__fake1-00005.xml"
+    server = canned_server([Route(IDENTIFY, verb="Identify", params={"option": "oai"}),
+                            Route(name, verb="ListRecords", token=None, params={"option": "oai"})])
+    src = SourceConfig(name="q", url=server.base_url + "?option=oai", partner=Partner("Q"), retries=0)
+    harvester = Harvester(store, sleep=lambda s: None)
+    result = harvester.harvest(src)
+    harvester.pools.close()
+    assert result.status == "ok", result.error
+    assert result.records == LIST_RECORDS[name][0]
+    assert all(r.params.get("option") == "oai" for r in server.requests)

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -28,6 +28,7 @@ log = logging.getLogger("ichlinks.oai")
 
 DEFAULT_USER_AGENT = "ichLinks-Harvester/0.1 (+https://ichlinks.example)"
 MAX_REDIRECTS = 5
+_OAI_ARGS = frozenset({"verb", "identifier", "metadataPrefix", "from", "until", "set", "resumptionToken"})
 # A page this big is a broken or hostile server (or a gzip bomb), not a partner's list.
 # Parsing holds a few copies of a page, so this cap is what bounds a harvest's memory.
 MAX_BODY_BYTES = 256 * 1024 * 1024
@@ -162,8 +163,14 @@ class OAIClient:
                 "token": params.get("resumptionToken")}
 
     def _fetch(self, verb: str, params: Mapping[str, str]) -> tuple[bytes, str | None, str]:
-        query = {"verb": verb, **params}
-        url = self.base_url
+        # httpx replaces a URL's query with `params`; some base URLs carry one of their own
+        # (index.php?option=oai): keep it, minus any OAI argument we are about to send.
+        parts = urlsplit(self.base_url)
+        ours = {"verb", *params}
+        query: list[tuple[str, str]] | None = [
+            (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _OAI_ARGS | ours]
+        query = [*query, ("verb", verb), *params.items()]
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
         if self.delay_s > 0:
             wait = self._last_request_at + self.delay_s - time.monotonic()
             if wait > 0:
@@ -178,8 +185,8 @@ class OAIClient:
                     ctx["url"] = full_url
                     body = _read_body(resp, self.max_body_bytes)
                     if resp.is_redirect:
-                        url = self._redirect_target(url, resp.headers.get("Location", ""), ctx)
-                        query = {}  # the Location already carries the query
+                        url = self._redirect_target(full_url, resp.headers.get("Location", ""), ctx)
+                        query = None  # the Location carries the query
                         continue
                     if resp.status_code >= 400:
                         raise HTTPStatusError(
@@ -207,7 +214,8 @@ class OAIClient:
         if not location:
             raise HarvestError("redirect without a Location header", **ctx)
         target = urljoin(current, location)
-        same_host = urlsplit(target).netloc.lower() == urlsplit(self.base_url).netloc.lower()
+        # Same host means the same host name: http -> https or a port change is still the partner.
+        same_host = (urlsplit(target).hostname or "") == (urlsplit(self.base_url).hostname or "")
         if self.follow_redirects == "never" or (self.follow_redirects == "same-host" and not same_host):
             raise HarvestError(
                 f"redirected to {target}; not followed (follow_redirects={self.follow_redirects}; "
