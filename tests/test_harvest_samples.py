@@ -133,3 +133,22 @@ def test_a_base_url_with_its_own_query_keeps_it(store: Any, canned_server: Any) 
     assert result.status == "ok", result.error
     assert result.records == LIST_RECORDS[name][0]
     assert all(r.params.get("option") == "oai" for r in server.requests)
+
+
+def test_probe_suggests_the_richest_crosswalk_from_real_listmetadataformats(canned_server: Any) -> None:
+    from harvester.probe import probe
+
+    server = canned_server([
+        Route("mark-cooper-oai-pmh__identify.xml", verb="Identify"),
+        Route("ucldc-harvester__oai-fmts-qdc.xml", verb="ListMetadataFormats"),
+        Route("bulkrax__oai-pmh-ListSets.xml", verb="ListSets"),
+        Route("pyoai__fake1-00005.xml", verb="ListRecords", token=None),
+    ])
+    report = probe(server.base_url, retries=0)
+    assert report["ok"]
+    assert report["suggested_mapping"] == "qdc"
+    assert report["suggested_metadata_prefix"] == "oai_qdc"
+    assert len(report["sets"]) == 5
+    assert report["first_page"]["records"] == 16
+    assert any("baseURL" in p for p in report["problems"])  # ArchivesSpace's Identify names its own URL
+    assert "mapping: qdc" in report["config"]
