@@ -57,55 +57,70 @@ def _escaped_markup(text: str, env: Env) -> None:
                    "text contains escaped markup (double-escaped character reference?)", text[:200])
 
 
-_CHILDREN = "children"
+def _child_items(env: Env, wanted: frozenset[str]) -> dict[Any, list[Item]]:
+    """The root's children as items by tag, built in one pass per record.
 
-
-def _children(env: Env) -> dict[Any, list[Any]]:
-    """The root's children by tag, built once per record (cheaper than one lxml filtered
-    iteration per path: each of those costs about 1 us before it finds anything)."""
-    index = env.memo.get(_CHILDREN)
-    if index is None:
-        index = {}
-        for child in env.root:
-            bucket = index.get(child.tag)
-            if bucket is None:
-                index[child.tag] = [child]
-            else:
-                bucket.append(child)
-        env.memo[_CHILDREN] = index
+    One pass with one dictionary is cheaper than a filtered lxml iteration or an index
+    lookup per path (each costs about 1 us before it finds anything).  Only tags some path
+    of the crosswalk names are read, so container elements of deep formats are not flattened
+    for nothing.  Text containing "&" is noted here and reported when a path asks for it,
+    so the diagnostic names the same field as it would if each path read its own nodes.
+    """
+    index: dict[Any, list[Item]] = {}
+    escaped = None
+    for node in env.root:
+        tag = node.tag
+        if tag not in wanted:
+            continue
+        text = clean_text((node.text or "") if not len(node) else "".join(node.itertext()))
+        if not text:
+            # RDF/XML: an empty property element's value is the resource it points to.
+            text = clean_text(node.get(_RDF_RESOURCE) or node.get(_RDF_ABOUT) or "")
+            if not text:
+                continue
+        bucket = index.get(tag)
+        if bucket is None:
+            index[tag] = [Item(text, node)]
+        else:
+            bucket.append(Item(text, node))
+        if "&" in text:
+            if escaped is None:
+                escaped = set()
+            escaped.add(tag)
+    env.children = index
+    env.escaped = escaped
     return index
 
 
 class _ChildSelector:
-    """``prefix:name``: the root's children with that tag, from a per-record index.
+    """``prefix:name``: the root's children with that tag, from the per-record item index.
 
     Most crosswalk paths are like this; answering them without an XPath evaluation (about
-    2 us each) is most of what makes oai_dc fast.
+    2 us each) is most of what makes oai_dc fast.  ``wanted`` is shared by every child
+    selector of one crosswalk: the tags the index needs to hold.
     """
 
-    __slots__ = ("expression", "tag")
+    __slots__ = ("expression", "tag", "wanted")
 
-    def __init__(self, expression: str, tag: str) -> None:
+    def __init__(self, expression: str, tag: str, wanted: set[str]) -> None:
         self.expression = expression
         self.tag = tag
+        self.wanted = wanted
+        wanted.add(tag)
 
     def items(self, env: Env) -> list[Item]:
-        memo = env.memo
-        out = memo.get(self)
-        if out is not None:
-            return out
-        out = []
-        for node in _children(env).get(self.tag, ()):
-            text = clean_text((node.text or "") if not len(node) else "".join(node.itertext()))
-            if not text:
-                # RDF/XML: an empty property element's value is the resource it points to.
-                text = clean_text(node.get(_RDF_RESOURCE) or node.get(_RDF_ABOUT) or "")
-                if not text:
-                    continue
-            out.append(Item(text, node))
-            if "&" in text:
-                _escaped_markup(text, env)
-        memo[self] = out
+        index = env.children
+        if index is None:
+            index = _child_items(env, self.wanted)  # type: ignore[arg-type]
+        out = index.get(self.tag)
+        if out is None:
+            return []
+        escaped = env.escaped
+        if escaped is not None and self.tag in escaped and self not in env.memo:
+            env.memo[self] = True
+            for item in out:
+                if "&" in item.text:
+                    _escaped_markup(item.text, env)
         return out
 
 
@@ -137,10 +152,12 @@ class _XPathSelector:
         return out
 
 
-def _selector(expression: str, namespaces: dict[str, str]) -> _ChildSelector | _XPathSelector:
+def _selector(expression: str, namespaces: dict[str, str],
+              wanted: set[str]) -> _ChildSelector | _XPathSelector:
     match = _CHILD_STEP.match(expression)
     if match and match.group(1) in namespaces:
-        return _ChildSelector(expression, "{%s}%s" % (namespaces[match.group(1)], match.group(2)))
+        return _ChildSelector(expression, "{%s}%s" % (namespaces[match.group(1)], match.group(2)),
+                              wanted)
     return _XPathSelector(expression, namespaces)
 
 
@@ -250,6 +267,7 @@ class Crosswalk:
                                path=definition.path, line=definition.root_line, field="root") from None
         compiler = ArgumentCompiler(namespaces)
         self._selectors: dict[str, _ChildSelector | _XPathSelector] = {}
+        self._child_tags: set[str] = set()  # grows while compiling, then never changes
         self._hints = {name: self._compile(rule, f"hints.{name}", frozenset({LANGUAGE}), compiler)
                        for name, rule in definition.hints.items()}
         self._fields = [(name, self._compile_field(name, compiler), _finisher(name))
@@ -277,7 +295,8 @@ class Crosswalk:
                 # One selector per distinct path, so rules sharing a path share its memo.
                 selector = self._selectors.get(expression)
                 if selector is None:
-                    selector = self._selectors[expression] = _selector(expression, self._namespaces)
+                    selector = self._selectors[expression] = _selector(expression, self._namespaces,
+                                                                     self._child_tags)
                 selectors.append(selector)
             except etree.XPathError as exc:
                 raise fail(f"XPath {expression!r} does not compile: {exc}", rule.line) from None

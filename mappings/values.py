@@ -12,6 +12,7 @@ from typing import Any
 from mappings.records import MappingDiagnostic, RawInput, SourceContext
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_UNKNOWN = object()
 OAI_RECORD = "{http://www.openarchives.org/OAI/2.0/}record"
 
 
@@ -65,7 +66,7 @@ class Env:
     """Per-record state: the input, the source's settings, the diagnostics collected so far."""
 
     __slots__ = ("raw", "ctx", "root", "field", "hints", "diagnostics", "_seen", "memo", "_tagged",
-                 "default_language")
+                 "default_language", "children", "escaped", "_root_lang")
 
     def __init__(self, raw: RawInput, ctx: SourceContext, root: Any) -> None:
         self.raw = raw
@@ -79,13 +80,41 @@ class Env:
         self._tagged: bool | None = None
         defaults = ctx.defaults
         self.default_language: str | None = (defaults.get("language") or None) if defaults else None
+        # The root's children as items by tag, and the tags whose text has "&" (None: none);
+        # built once per record by the crosswalk's child selectors.
+        self.children: dict[Any, list[Item]] | None = None
+        self.escaped: set[Any] | None = None
+        self._root_lang: Any = _UNKNOWN
 
     def source_lang(self, item: Item) -> str | None:
-        """The item's ``xml:lang``; most records have none, which one string search tells us."""
+        """The item's ``xml:lang``; most records have none, which one string search tells us.
+
+        Most items are children of the root: their own attribute, else the root's scope,
+        which is looked up once per record rather than once per value.
+        """
         if self._tagged is None:
             xml = self.raw.xml
             self._tagged = ("xml:lang" in xml) if xml else True
-        return item.source_lang() if self._tagged else None
+        if not self._tagged:
+            return None
+        node = item.node
+        if node is None or isinstance(node, str):
+            return item.source_lang()
+        get = getattr(node, "get", None)
+        if get is None:
+            return None
+        lang = get(XML_LANG)
+        if lang is not None:
+            return lang.strip() or None
+        if node.tag == OAI_RECORD:
+            return None
+        parent = node.getparent()
+        if parent is not self.root:
+            return Item("", parent).source_lang()
+        root_lang = self._root_lang
+        if root_lang is _UNKNOWN:
+            root_lang = self._root_lang = Item("", parent).source_lang()
+        return root_lang
 
     def report(self, level: str, code: str, message: str, value: str | None = None,
                *, field: str | None = None) -> None:
