@@ -52,7 +52,11 @@ def _state(s: Session) -> IndexState:
 def _ops(s: Session, record_ids: list[str]):  # type: ignore[no-untyped-def]
     from indexer import IndexOp
 
-    rows = {r.id: r for r in s.scalars(select(IchRecord).where(IchRecord.id.in_(record_ids)))}
+    # Only the columns an op needs: whole ORM rows would also load and track the
+    # diagnostics and provenance of every record in the batch.
+    rows = {r.id: r for r in s.execute(
+        select(IchRecord.id, IchRecord.version, IchRecord.deleted, IchRecord.quarantined,
+               IchRecord.record).where(IchRecord.id.in_(record_ids)))}
     ops = []
     for rid in record_ids:
         row = rows.get(rid)

@@ -26,3 +26,27 @@ def test_spans_and_index_tokens_agree_with_bigrams(text):
     assert [(text[i:j], n, i, j) for n, (i, j) in enumerate(bigram_spans(text))] == expected
     tokens = pretokenized(text).tokens
     assert [(t.text, t.position, t.char_offset_from, t.char_offset_to) for t in tokens] == expected
+
+
+def _record(n: int) -> dict:
+    return {"id": f"t:{n}", "title": [{"value": f"Hát Xoan {n}", "lang": "vi"}],
+            "description": [{"value": f"판소리 record {n}", "lang": "ko"}], "countries": ["VN"]}
+
+
+def test_small_batches_are_merged_not_left_as_one_segment_each(tmp_path):
+    # A writer dropped mid-merge loses the merge: before apply() waited for it, every
+    # relay batch added a segment for good (and redid the same merge work next time).
+    from indexer import IndexOp, SearchQuery, SearchSettings, open_backend
+
+    backend = open_backend(SearchSettings(backend="embedded", path=str(tmp_path / "index")))
+    try:
+        for n in range(12):
+            result = backend.apply([IndexOp(action="upsert", id=f"t:{n}", version=1, record=_record(n))])
+            assert result.done == [f"t:{n}"] and result.failed == []
+        status = backend.status()
+        assert status["doc_count"] == 12
+        assert status["segments"] < 8
+        found = backend.search(SearchQuery(q="xoan"))
+        assert found["total"] == 12
+    finally:
+        backend.close()

@@ -10,6 +10,7 @@ searcher before every query, so they see each commit and each rebuild swap.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from ..snippets import leading_snippet
 from . import generations
 from .analysis import bigram_tokens, layout, register_analyzers, text_field
 from .queries import full_query
+
+log = logging.getLogger("ichlinks.index")
 
 # Writer memory: tantivy flushes a segment when the heap is full, so memory stays
 # bounded whatever the repository size.  (15 MB per thread is tantivy's minimum.)
@@ -61,6 +64,20 @@ def _document_plan() -> _DocumentPlan:
     return _DocumentPlan(
         text_fields=tuple((g, tuple(a), tuple(b)) for g, (a, b) in grouped.items()),
         display=layout().display)
+
+
+def _finish_merges(session: _WriterSession) -> None:
+    """Let the merges this commit started finish before the writer is dropped.
+
+    A writer dropped mid-merge throws the merge away, so with one short-lived writer
+    per batch segments were never merged: every batch left one more segment, and each
+    commit restarted (and lost) the same merge work.  The batch is committed already;
+    a failed merge only leaves segments as they were, so it does not fail the batch.
+    """
+    try:
+        session.writer.wait_merging_threads()  # consumes the writer
+    except (ValueError, RuntimeError) as exc:
+        log.warning("index merge after commit failed (segments left unmerged): %s", exc)
 
 
 def _is_lock_busy(exc: Exception) -> bool:
@@ -141,7 +158,7 @@ class EmbeddedBackend:
         except BaseException:
             try:
                 session.writer.rollback()
-            except ValueError:
+            except (ValueError, RuntimeError):  # RuntimeError: consumed by _finish_merges
                 pass
             raise
         finally:
@@ -242,6 +259,7 @@ class EmbeddedBackend:
                     session.writer.add_document(document)
                     written.append(op.id)
                 session.writer.commit()
+                _finish_merges(session)
             done.extend(written)
         except (IndexLocked, BackendUnavailable) as exc:
             failed.extend((op.id, str(exc)) for op in winners if op.id not in settled)
