@@ -132,20 +132,13 @@ class CrosswalkStage:
         summary = MapSummary(source.name, last_id=after_id)
         cw = _crosswalk(source)
         last_id = after_id
-        # SQLite keeps no statistics, so it would answer "this source, id > n, by id" from the
-        # (source, metadata_prefix, identifier) index and sort every row of the source, XML
-        # included, for each batch: quadratic in the source's size, and every follower poll
-        # re-read the whole source.  Hiding the source column from the index makes it walk the
-        # primary key from last_id instead: linear, and a poll reads only the new rows.
-        source_column = (RawRecord.source + "" if self.engine.dialect.name == "sqlite"
-                         else RawRecord.source)
         while True:
             with self.sessions() as s:
                 stmt = (select(RawRecord.id, RawRecord.identifier, RawRecord.datestamp, RawRecord.sets,
                                RawRecord.deleted, RawRecord.xml, RawRecord.sha256, RawRecord.error,
                                RawRecord.updated_at)
                         .outerjoin(IchRecord, IchRecord.raw_id == RawRecord.id)
-                        .where(source_column == source.name,
+                        .where(RawRecord.source == source.name,
                                RawRecord.metadata_prefix == source.metadata_prefix,
                                RawRecord.id > last_id)
                         .order_by(RawRecord.id).limit(BATCH))

@@ -51,6 +51,7 @@ class RawRecord(Base):
     __tablename__ = "raw_records"
     __table_args__ = (
         UniqueConstraint("source", "metadata_prefix", "identifier", name="uq_raw_records_key"),
+        Index("ix_raw_records_source_prefix_id", "source", "metadata_prefix", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
