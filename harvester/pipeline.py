@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,8 @@ from harvester.store.engine import make_engine, open_store
 log = logging.getLogger("ichlinks.pipeline")
 
 FOLLOW_POLL_S = 0.2
+RELAY_BATCH = 2000
+RELAY_EVERY_S = 5.0
 
 
 def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
@@ -91,6 +94,7 @@ def _follow(settings: Settings, names: list[str], done: Any, relay: bool) -> Non
     cursors = {n: 0 for n in names}
     backend = None
     index_ok = relay
+    queued, last_relay = 0, time.monotonic()
     try:
         while True:
             finishing = done.is_set()
@@ -99,7 +103,13 @@ def _follow(settings: Settings, names: list[str], done: Any, relay: bool) -> Non
                 summary = stage.map_pending(src, after_id=cursors[src.name])
                 cursors[src.name] = summary.last_id
                 worked += summary.mapped
-            if index_ok:
+                queued += summary.changed
+            # Each index commit has a fixed cost: relay in large batches, or when the harvest
+            # ends, or when changes have waited a few seconds.
+            due = finishing or queued >= RELAY_BATCH or (
+                queued and time.monotonic() - last_relay >= RELAY_EVERY_S)
+            if index_ok and due:
+                queued, last_relay = 0, time.monotonic()
                 try:
                     if backend is None:
                         from harvester.relay import open_index
