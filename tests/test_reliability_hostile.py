@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from oai_fixtures import Exchange, Fault, FaultyProviderServer, When, inject, make_records
-from reliability_fixtures import SOURCE, harvest, source_for, stored
+from reliability_fixtures import harvest, source_for, stored
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 

@@ -18,13 +18,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from oai_fixtures import delay, make_records
-from reliability_fixtures import (SOURCE, assert_exact, checkpoint, harvest, source_for, stored)
+from reliability_fixtures import SOURCE, assert_exact, checkpoint, harvest, source_for, stored
 from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -279,7 +278,7 @@ def test_sqlite_locked_mid_run_fails_cleanly_then_resumes(tmp_path: Path, oai_se
         pages = _assert_whole_pages_only(engine)
         assert 3 <= pages < len(records) // PAGE
 
-        [again] = harvest_sources(replace(settings), engine, [src])
+        [again] = harvest_sources(settings, engine, [src])
         assert again.status == "ok", again.error
         assert again.records == len(records) - pages * PAGE
         assert_exact(engine, records)
