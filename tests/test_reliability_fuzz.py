@@ -13,7 +13,8 @@ entity naming a secret file).  The damaged page goes through ``parse_response`` 
 - no entity was expanded and the secret file was never read into the store.
 
 CI runs a few dozen examples per store; ``ICHLINKS_FUZZ_EXAMPLES=5000`` is the long
-manual mode (atheris is not used: see the report in the README's Reliability section).
+manual mode.  Run as a script, the same property is fuzzed coverage-guided by atheris
+(installed on the side, not a project dependency; see the ``__main__`` block).
 """
 
 from __future__ import annotations
