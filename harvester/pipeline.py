@@ -4,9 +4,9 @@ This is what ``ichlinks harvest``, the scheduler and the demo call, so all three
 the same.  The index relay never decides a harvest's status: if the index is down the
 changes stay in the outbox and are applied next time.
 
-On a machine with two or more cores the crosswalk and the relay run in a *follower*
-process beside the harvest: the harvest process fetches, parses and stores raw pages while
-the follower maps what was stored and feeds the index.  Both only talk through the store
+On a machine with two or more cores the crosswalk and the relay run in two *follower*
+processes beside the harvest: the harvest process fetches, parses and stores raw pages, the
+mapper crosswalks what was stored, and the relayer feeds the index from the outbox.  Both only talk through the store
 (raw records -> ICH records + outbox), which is exactly the crash-safe path anyway: what the
 follower has not reached when the harvest ends is swept up by a final pass.
 """
@@ -17,7 +17,6 @@ import logging
 import multiprocessing
 import os
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,8 +31,8 @@ from harvester.store.engine import make_engine, open_store
 log = logging.getLogger("ichlinks.pipeline")
 
 FOLLOW_POLL_S = 0.2
-RELAY_BATCH = 2000
-RELAY_EVERY_S = 5.0
+RELAY_BATCH = 1000
+RELAY_EVERY_S = 1.0
 
 
 def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
@@ -44,14 +43,19 @@ def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
     engine = open_store(settings.store)
     stage = CrosswalkStage(engine, settings)
     use_follower = (follower if follower is not None else (os.cpu_count() or 1) >= 2) and bool(sources)
-    follower_proc = done = None
+    mapper = relayer = None
+    mapped = relayed = None
     if use_follower:
         engine.dispose()  # no pooled connection may cross the fork
         ctx = multiprocessing.get_context("fork")
-        done = ctx.Event()
-        follower_proc = ctx.Process(target=_follow, name="ichlinks-follower", daemon=True,
-                                    args=(settings, [s.name for s in sources], done, relay))
-        follower_proc.start()
+        mapped, relayed = ctx.Event(), ctx.Event()
+        mapper = ctx.Process(target=_follow_mapping, name="ichlinks-mapper", daemon=True,
+                             args=(settings, [s.name for s in sources], mapped))
+        mapper.start()
+        if relay:
+            relayer = ctx.Process(target=_follow_relay, name="ichlinks-relayer", daemon=True,
+                                  args=(settings, relayed))
+            relayer.start()
     progress = TerminalProgress() if show_progress else None
     try:
         results = harvest_sources(settings, engine, sources, full=full,
@@ -61,11 +65,13 @@ def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
     finally:
         if progress is not None:
             progress.close()
-        if follower_proc is not None and done is not None:
-            done.set()
-            follower_proc.join(timeout=600)
-            if follower_proc.is_alive():
-                follower_proc.kill()
+        # The harvest is done: the mapper makes its last pass, then the relayer its last relay.
+        for proc, finished in ((mapper, mapped), (relayer, relayed)):
+            if proc is not None and finished is not None:
+                finished.set()
+                proc.join(timeout=600)
+                if proc.is_alive():
+                    proc.kill()
     if use_follower:
         _final_sweep(stage, sources, results)
     if relay:
@@ -85,48 +91,54 @@ def _final_sweep(stage: CrosswalkStage, sources: Sequence[SourceConfig],
             result.notes.append(f"crosswalk stage failed: {exc}")
 
 
-def _follow(settings: Settings, names: list[str], done: Any, relay: bool) -> None:
-    """The follower process: map newly stored raw records and relay them, until told to stop."""
+def _follow_mapping(settings: Settings, names: list[str], finished: Any) -> None:
+    """Follower process 1: crosswalk newly stored raw records until the harvest is over."""
     parent = os.getppid()
     engine = make_engine(settings.store)
     stage = CrosswalkStage(engine, settings)
     sources = [settings.sources[n] for n in names]
     cursors = {n: 0 for n in names}
-    backend = None
-    index_ok = relay
-    queued, last_relay = 0, time.monotonic()
     try:
         while True:
-            finishing = done.is_set()
+            last_pass = finished.is_set()
             worked = 0
             for src in sources:
                 summary = stage.map_pending(src, after_id=cursors[src.name])
                 cursors[src.name] = summary.last_id
                 worked += summary.mapped
-                queued += summary.changed
-            # Each index commit has a fixed cost: relay in large batches, or when the harvest
-            # ends, or when changes have waited a few seconds.
-            due = finishing or queued >= RELAY_BATCH or (
-                queued and time.monotonic() - last_relay >= RELAY_EVERY_S)
-            if index_ok and due:
-                queued, last_relay = 0, time.monotonic()
-                try:
-                    if backend is None:
-                        from harvester.relay import open_index
-
-                        backend = open_index(settings.search)
-                    report = relay_outbox(engine, settings.search, backend=backend)
-                    worked += report["applied"]
-                    index_ok = report["error"] is None
-                except Exception as exc:  # the parent's final relay reports index trouble
-                    log.warning("follower: index relay paused: %s", exc)
-                    index_ok = False
-            if finishing or os.getppid() != parent:
+            if last_pass or os.getppid() != parent:
                 return
             if not worked:
-                done.wait(FOLLOW_POLL_S)
+                finished.wait(FOLLOW_POLL_S)
     except Exception:
-        log.exception("follower failed; the harvest process maps and relays what is left")
+        log.exception("mapper failed; the harvest process maps what is left")
+    finally:
+        engine.dispose()
+
+
+def _follow_relay(settings: Settings, finished: Any) -> None:
+    """Follower process 2: feed the index from the outbox while the mapper fills it.
+
+    Each index commit has a fixed cost, so it relays in rounds, not per change; after an
+    index error it stops (the harvest process's final relay reports it).
+    """
+    from harvester.relay import open_index
+
+    parent = os.getppid()
+    engine = make_engine(settings.store)
+    backend = None
+    try:
+        while True:
+            last_round = finished.is_set()
+            if backend is None:
+                backend = open_index(settings.search)
+            report = relay_outbox(engine, settings.search, backend=backend)
+            if report["error"] is not None or last_round or os.getppid() != parent:
+                return
+            if report["applied"] < RELAY_BATCH:
+                finished.wait(RELAY_EVERY_S)
+    except Exception as exc:
+        log.warning("relayer stopped: %s", exc)
     finally:
         if backend is not None:
             backend.close()
