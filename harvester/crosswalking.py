@@ -14,12 +14,12 @@ import json
 import logging
 from functools import lru_cache
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from harvester.config import Settings, SourceConfig
 from harvester.errors import ConfigError
@@ -41,13 +41,12 @@ class MapSummary:
     deleted: int = 0
     changed: int = 0
     unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
     last_id: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "mapped": self.mapped, "published": self.published,
                 "quarantined": self.quarantined, "deleted": self.deleted,
-                "changed": self.changed, "unchanged": self.unchanged, "errors": self.errors}
+                "changed": self.changed, "unchanged": self.unchanged}
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from harvester.config import HarvestConfig, SourceConfig
 from harvester.errors import (BadArgument, BadResumptionToken, HarvestError, HarvestLoopError,

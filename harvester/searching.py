@@ -25,10 +25,9 @@ def parse_filters(q: str, filters: Sequence[str], *, facets: bool = True, limit:
         if not sep or not value:
             raise ConfigError(f"--filter wants FIELD=VALUE, not {item!r}", key="--filter")
         if name in ("year", "years"):
-            m = _YEARS.match(value) if not value.lstrip("-").isdigit() else None
             if value.lstrip("-").isdigit():
                 year_from = year_to = int(value)
-            elif m:
+            elif m := _YEARS.match(value):
                 year_from = int(m.group(1)) if m.group(1) else None
                 year_to = int(m.group(2)) if m.group(2) else None
             else:

@@ -19,7 +19,6 @@ if str(REPO_ROOT) not in sys.path:  # bench/ is a tool at the top of the reposit
 from bench.floor import run_floor  # noqa: E402
 from bench.pages import digest  # noqa: E402
 from bench.repository import SyntheticRepository, initial_full_list  # noqa: E402
-from bench.rss import run_measured  # noqa: E402
 
 STEPS = ("floor", "naive", "full", "unchanged", "incremental", "remap", "reindex")
 

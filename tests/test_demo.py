@@ -168,7 +168,7 @@ def test_sample_searches_cover_every_partner_language(demo_runs: dict[str, Any])
 
 def test_running_twice_starts_again_from_a_fresh_directory(demo_runs: dict[str, Any]) -> None:
     (code1, first, _), (code2, second, stderr) = demo_runs["first"], demo_runs["second"]
-    assert code2 == 0, (second["problems"], stderr)
+    assert code1 == 0 and code2 == 0, (second["problems"], stderr)
     assert second["dir"] == first["dir"]
     # Fresh store: everything is new again, nothing "unchanged" from the first run.
     for a, b in zip(first["sources"], second["sources"], strict=True):

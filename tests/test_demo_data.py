@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from harvester.demo import FORMATS, DemoPartner, lang_texts, load_partners
+from harvester.demo import DemoPartner, lang_texts, load_partners
 from harvester.demo.metadata_formats import DC, DCTERMS, LIDO_NS, MODS_NS, OAI_QDC_NS
 from harvester.provider import OAI_NAMESPACE, ProviderRecord, handle
 

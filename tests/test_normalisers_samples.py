@@ -12,7 +12,6 @@ from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
-import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -68,7 +67,6 @@ def dc_values() -> dict[str, list[str]]:
     return {local: sorted(texts) for local, texts in values.items()}
 
 
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared OAI-PMH samples not present")
 
 
 def test_samples_have_the_fields_we_exercise() -> None:

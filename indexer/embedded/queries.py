@@ -6,7 +6,7 @@ import tantivy
 
 from ..search_document import field_config
 from ..search_request import SearchRequest
-from .analysis import layout, query_tokens, text_field
+from .analysis import layout, query_tokens
 
 Occur = tantivy.Occur
 Query = tantivy.Query
