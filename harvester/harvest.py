@@ -183,6 +183,8 @@ class Harvester:
                 save_repository(s, source.name, source.url, identify)
             granularity = (identify.get("granularity") or "").strip() or None
             policy = (identify.get("deletedRecord") or "").strip().lower() or None
+            # Only reconciliation reads the seen stamps, and it runs only for these policies.
+            mark_seen = policy in RECONCILED_POLICIES
             with self.sessions.begin() as s:
                 state = source_state(s, source.name)
                 if full and not state.full_in_progress:
@@ -190,6 +192,8 @@ class Harvester:
                     state.full_in_progress = True
                 epoch = state.full_epoch
                 full_running = state.full_in_progress
+                if full_running and not mark_seen:
+                    state.unmarked_epoch = epoch
             all_complete = True
             listed = _ListedSets(client, result)
             set_errors: list[str] = []
@@ -197,7 +201,8 @@ class Harvester:
                 try:
                     complete = self._harvest_window(client, source, set_spec, result, full=full,
                                                     full_running=full_running, epoch=epoch,
-                                                    granularity=granularity, listed=listed)
+                                                    granularity=granularity, listed=listed,
+                                                    mark_seen=mark_seen)
                 except (BadArgument, VanishedSet) as exc:
                     if set_spec is None:
                         raise
@@ -251,7 +256,8 @@ class Harvester:
     # -- one (source, set, prefix) window -------------------------------------------
     def _harvest_window(self, client: OAIClient, source: SourceConfig, set_spec: str | None,
                         result: HarvestResult, *, full: bool, full_running: bool, epoch: int,
-                        granularity: str | None, listed: _ListedSets | None = None) -> bool:
+                        granularity: str | None, listed: _ListedSets | None = None,
+                        mark_seen: bool = True) -> bool:
         prefix = source.metadata_prefix
         with self.sessions.begin() as s:
             cp = load_checkpoint(s, source.name, set_spec, prefix)
@@ -283,7 +289,7 @@ class Harvester:
         try:
             for page, records, next_token in pages:
                 counts = self._commit_page(source, set_spec, page, records, next_token, epoch,
-                                           result.run_id)
+                                           result.run_id, mark_seen=mark_seen)
                 result.pages += 1
                 result.add(counts)
                 if result.until is None:
@@ -324,7 +330,8 @@ class Harvester:
         while True:
             try:
                 page = client.list_page("ListRecords", metadata_prefix=source.metadata_prefix,
-                                        set_spec=set_spec, from_=window_from, token=token)
+                                        set_spec=set_spec, from_=window_from, token=token,
+                                        defer_records=True)
             except BadResumptionToken as exc:
                 restarts += 1
                 if restarts > MAX_TOKEN_RESTARTS or token is None:
@@ -360,13 +367,14 @@ class Harvester:
 
     def _commit_page(self, source: SourceConfig, set_spec: str | None, page: Page,
                      records: Sequence[Any], next_token: str | None, epoch: int,
-                     run_id: int | None) -> PageCounts:
+                     run_id: int | None, *, mark_seen: bool = True) -> PageCounts:
         now = utcnow()
         key = (source.name, set_spec or "", source.metadata_prefix)
         try:
             with self.sessions.begin() as s:
                 counts = store_page(s, source=source.name, metadata_prefix=source.metadata_prefix,
-                                    records=records, now=now, epoch=epoch, run_id=run_id)
+                                    records=records, now=now, epoch=epoch, run_id=run_id,
+                                    mark_seen=mark_seen)
                 cp = s.get(Checkpoint, key)
                 if cp.window_start is None:
                     cp.window_start = (_usable_date(page.response.response_date)
@@ -397,7 +405,12 @@ class Harvester:
         a half-broken server listing nothing must not wipe a partner's collection.
         """
         with self.sessions.begin() as s:
-            if policy in ("no", "transient"):
+            unmarked = source_state(s, source.name).unmarked_epoch == epoch
+            if policy in RECONCILED_POLICIES and unmarked:
+                log.warning("%s: the repository's deletedRecord policy became %r during this full "
+                            "harvest, so not every record seen was stamped; nothing is tombstoned "
+                            "now, the next full harvest reconciles", source.name, policy)
+            elif policy in RECONCILED_POLICIES:
                 base = (RawRecord.source == source.name,
                         RawRecord.metadata_prefix == source.metadata_prefix,
                         RawRecord.deleted.is_(False))
@@ -428,6 +441,8 @@ class Harvester:
 
 
 _DONE = object()
+# deletedRecord policies under which a full harvest tombstones what the list no longer holds.
+RECONCILED_POLICIES = ("no", "transient")
 
 
 def prefetched(pages: Iterator[Any], depth: int = 2) -> Iterator[Any]:

@@ -228,10 +228,12 @@ class OAIClient:
             log.warning("%s: %s", self.source or self.base_url, text)
 
     # -- one OAI request, with retries ---------------------------------------------------
-    def request(self, verb: str, **params: str) -> tuple[OAIResponse, str]:
+    def request(self, verb: str, *, defer_records: bool = False,
+                **params: str) -> tuple[OAIResponse, str]:
         """One OAI-PMH request; transient failures are retried per the policy.
 
         Returns the parsed response even when it carries an OAI error; see :meth:`call`.
+        ``defer_records``: see :func:`parse_response`.
         """
         clean = {k: v for k, v in params.items() if v is not None}
         attempt = 0
@@ -239,7 +241,8 @@ class OAIClient:
             try:
                 body, charset, url = self._fetch(verb, clean)
                 try:
-                    return parse_response(body, http_charset=charset), url
+                    return parse_response(body, http_charset=charset,
+                                          defer_records=defer_records), url
                 except MalformedResponse as exc:
                     exc.source, exc.url, exc.verb = self.source, url, verb
                     exc.token = clean.get("resumptionToken")
@@ -255,9 +258,10 @@ class OAIClient:
                 attempt += 1
                 self.sleep(wait)
 
-    def call(self, verb: str, **params: str) -> tuple[OAIResponse, str, bool]:
+    def call(self, verb: str, *, defer_records: bool = False,
+             **params: str) -> tuple[OAIResponse, str, bool]:
         """A request whose OAI errors are raised; ``noRecordsMatch`` is an empty result."""
-        response, url = self.request(verb, **params)
+        response, url = self.request(verb, defer_records=defer_records, **params)
         if response.errors:
             code, message = response.errors[0]
             ctx = {"source": self.source, "url": url, "verb": verb,
@@ -310,8 +314,11 @@ class OAIClient:
 
     def list_page(self, verb: str, *, metadata_prefix: str | None = None, set_spec: str | None = None,
                   from_: str | None = None, until: str | None = None,
-                  token: str | None = None) -> Page:
-        """One page of ListRecords/ListIdentifiers (spec 3.5: a token excludes other arguments)."""
+                  token: str | None = None, defer_records: bool = False) -> Page:
+        """One page of ListRecords/ListIdentifiers (spec 3.5: a token excludes other arguments).
+
+        ``defer_records`` leaves clean records unparsed until used (see :class:`DeferredRecord`).
+        """
         if token:
             params = {"resumptionToken": token}
         else:
@@ -322,7 +329,7 @@ class OAIClient:
                 params["from"] = from_
             if until:
                 params["until"] = until
-        response, url, empty = self.call(verb, **params)
+        response, url, empty = self.call(verb, defer_records=defer_records, **params)
         return Page(response=response, url=url, empty=empty)
 
     def get_record(self, identifier: str, metadata_prefix: str) -> RawRecord:

@@ -30,7 +30,7 @@ from harvester.oai.sanitising import CHAR, SanitisedText, remove_illegal_charact
 from harvester.oai.scanning import (RECORD_PARENTS, StructureError, local_name, prolog_end,
                                     scan_page)
 
-__all__ = ["Diagnostic", "Header", "OAIResponse", "RawRecord", "ResumptionToken",
+__all__ = ["DeferredRecord", "Diagnostic", "Header", "OAIResponse", "RawRecord", "ResumptionToken",
            "parse_response"]
 
 ROOT = "OAI-PMH"
@@ -47,6 +47,56 @@ class RawRecord:
     error: str | None  # set when unparseable; the record is then stored as failed
 
 
+class DeferredRecord:
+    """A record sliced from its page but not parsed yet: parsed on first use of its header,
+    element, diagnostics or error.
+
+    A full re-harvest mostly meets records it already holds byte for byte; the store can tell
+    that from :attr:`xml` and :attr:`identifier_hint` alone (see ``store_page``), and skipping
+    their XML parse is most of what makes an unchanged re-harvest cheap.  The hint is read by
+    a regular expression and is only a lookup key: a record counts as unchanged only when the
+    stored row under that key holds exactly the same text, which was parsed when it was stored.
+    """
+
+    __slots__ = ("xml", "identifier_hint", "_findings", "_record")
+
+    def __init__(self, xml: str, identifier_hint: str, findings: list[_Finding]) -> None:
+        self.xml = xml
+        self.identifier_hint = identifier_hint
+        self._findings = findings
+        self._record: RawRecord | None = None
+
+    def resolve(self) -> RawRecord:
+        record = self._record
+        if record is None:
+            record = self._record = _build_record(self.xml, parse_text(self.xml), self._findings)
+        return record
+
+    @property
+    def parsed(self) -> bool:
+        return self._record is not None
+
+    @property
+    def header(self) -> Header:
+        return self.resolve().header
+
+    @property
+    def element(self) -> etree._Element | None:
+        return self.resolve().element
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.resolve().diagnostics
+
+    @property
+    def error(self) -> str | None:
+        return self.resolve().error
+
+    def __repr__(self) -> str:
+        state = "parsed" if self._record is not None else "unparsed"
+        return f"<DeferredRecord {self.identifier_hint!r} {state}>"
+
+
 @dataclass(frozen=True)
 class OAIResponse:
     verb: str | None
@@ -54,7 +104,7 @@ class OAIResponse:
     request_url: str | None
     request_params: dict[str, str]
     errors: tuple[tuple[str, str], ...]
-    records: list[RawRecord]
+    records: list[RawRecord | DeferredRecord]
     headers: list[Header]
     sets: list[dict[str, str]]
     formats: list[dict[str, str]]
@@ -72,17 +122,22 @@ class _Finding:
     message: str
 
 
-def parse_response(body: bytes, *, http_charset: str | None = None) -> OAIResponse:
-    """Parse one response body; raises MalformedResponse, and only that, when it is not OAI-PMH."""
+def parse_response(body: bytes, *, http_charset: str | None = None,
+                   defer_records: bool = False) -> OAIResponse:
+    """Parse one response body; raises MalformedResponse, and only that, when it is not OAI-PMH.
+
+    ``defer_records`` leaves the records of a clean page (no page-level repairs, none in the
+    record) as :class:`DeferredRecord`, parsed only when something asks for more than text.
+    """
     try:
-        return _parse(bytes(body), http_charset)
+        return _parse(bytes(body), http_charset, defer_records)
     except MalformedResponse:
         raise
     except Exception as exc:  # the contract: nothing else leaves, whatever the bytes were
         raise MalformedResponse(f"response could not be read: {exc!r}", body=bytes(body)) from exc
 
 
-def _parse(body: bytes, http_charset: str | None) -> OAIResponse:
+def _parse(body: bytes, http_charset: str | None, defer_records: bool = False) -> OAIResponse:
     if not body or body.isspace():
         raise MalformedResponse("empty response body", body=body)
     decoded = decode_body(body, http_charset)
@@ -124,8 +179,14 @@ def _parse(body: bytes, http_charset: str | None) -> OAIResponse:
             per_record[k].append(finding)
         else:
             page.append(Diagnostic(WARNING, finding.code, finding.message))
-    records = [_build_record(span.xml, parse_text(span.xml), per_record[k])
-               for k, span in enumerate(layout.records)]
+    records: list[RawRecord | DeferredRecord] = []
+    defer = defer_records and not page
+    for k, span in enumerate(layout.records):
+        hint = _identifier_hint(span.xml) if defer and not per_record[k] else None
+        if hint:
+            records.append(DeferredRecord(span.xml, hint, per_record[k]))
+        else:
+            records.append(_build_record(span.xml, parse_text(span.xml), per_record[k]))
     return _response(parts, records, page)
 
 
@@ -240,6 +301,26 @@ _HEADER_TEXT = re.compile(r"<(?:[^\s/>:]+:)?header(?=[\s/>])([^>]*)>(.*?)</(?:[^
                           re.S)
 _FIELD_TEXT = re.compile(r"<(?:[^\s/>:]+:)?(identifier|datestamp|setSpec)(?:\s[^>]*)?>([^<]*)<")
 _DELETED = re.compile(r"""\bstatus\s*=\s*["']deleted["']""")
+
+
+_HEADER_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?header[\s>]")
+_IDENTIFIER_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?identifier\b")
+_IDENTIFIER_HINT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?identifier>([^<&\s][^<&]*)</")
+
+
+def _identifier_hint(xml: str) -> str | None:
+    """The header identifier of a plain record, by regex; None when anything looks unusual
+    (attributes, an entity, markup or edge whitespace in it), and then the record is parsed
+    at once."""
+    head = _HEADER_START.search(xml)
+    if head is None:
+        return None
+    start = _IDENTIFIER_START.search(xml, head.end())
+    match = _IDENTIFIER_HINT.match(xml, start.start()) if start is not None else None
+    if match is None:
+        return None
+    value = match.group(1)
+    return value if value.rstrip() == value else None
 
 
 def header_from_text(xml: str) -> Header | None:

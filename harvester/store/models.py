@@ -105,6 +105,8 @@ class SourceState(Base):
     source: Mapped[str] = mapped_column(String(64), primary_key=True)
     full_epoch: Mapped[int] = mapped_column(Integer, default=0)
     full_in_progress: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The epoch in which unchanged rows were not stamped seen (see migration 0004).
+    unmarked_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class HarvestRun(Base):

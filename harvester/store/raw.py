@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from harvester.oai.response import DeferredRecord
 from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.store.models import RawRecord
 
@@ -42,6 +43,49 @@ class PageCounts:
     deleted: int = 0
     failed: int = 0
     changes: list[StoredChange] = field(default_factory=list)
+
+
+def _lookup(session: Session, source: str, metadata_prefix: str, identifiers: Iterable[str],
+            into: dict[str, tuple[int, str, bool, bool]]) -> None:
+    """(id, sha256, deleted, failed) of the stored rows under these identifiers."""
+    wanted = list(identifiers)
+    for start in range(0, len(wanted), _CHUNK):
+        rows = session.execute(
+            select(RawRecord.identifier, RawRecord.id, RawRecord.sha256, RawRecord.deleted,
+                   RawRecord.error.is_not(None))
+            .where(RawRecord.source == source, RawRecord.metadata_prefix == metadata_prefix,
+                   RawRecord.identifier.in_(wanted[start:start + _CHUNK])))
+        for ident, rid, sha, deleted, failed in rows:
+            into[ident] = (rid, sha, deleted, bool(failed))
+
+
+def _known_unchanged(session: Session, source: str, metadata_prefix: str,
+                     records: Sequence[ParsedRecord | DeferredRecord],
+                     existing: dict[str, tuple[int, str, bool, bool]],
+                     ) -> tuple[list[ParsedRecord], list[tuple[int, bool]]]:
+    """Split the page: records to store (parsed), and (id, failed) of stored rows seen unchanged.
+
+    Unchanged means: the stored row under the record's identifier hint holds the same text
+    and is live, so parsing this text would give that very row.  A page that names one
+    identifier twice is parsed whole, so "the last copy wins" is decided as always.
+    """
+    deferred = [rec for rec in records if isinstance(rec, DeferredRecord) and not rec.parsed]
+    if not deferred:
+        return [rec.resolve() if isinstance(rec, DeferredRecord) else rec for rec in records], []
+    hints = {rec.identifier_hint for rec in deferred}
+    if len(hints) == len(deferred):
+        _lookup(session, source, metadata_prefix, hints, existing)
+    unchanged: dict[str, tuple[int, bool]] = {}
+    for rec in deferred:
+        old = existing.get(rec.identifier_hint)
+        if old is not None and not old[2] and old[1] == record_sha256(rec.xml):
+            unchanged[rec.identifier_hint] = (old[0], old[3])
+    parsed = [rec.resolve() if isinstance(rec, DeferredRecord) else rec for rec in records
+              if not (isinstance(rec, DeferredRecord) and rec.identifier_hint in unchanged
+                      and not rec.parsed)]
+    if unchanged and any(rec.header.identifier in unchanged for rec in parsed):
+        return [rec.resolve() if isinstance(rec, DeferredRecord) else rec for rec in records], []
+    return parsed, list(unchanged.values())
 
 
 def record_sha256(xml: str) -> str:
@@ -70,28 +114,28 @@ def _diagnostics_json(record: ParsedRecord, extra: list[dict[str, str]]) -> str 
 
 
 def store_page(session: Session, *, source: str, metadata_prefix: str,
-               records: Sequence[ParsedRecord], now: datetime, epoch: int = 0,
-               run_id: int | None = None) -> PageCounts:
-    """Write one page's records; returns what happened to each, counted."""
-    counts = PageCounts(records=len(records))
-    latest: dict[str, ParsedRecord] = {}
-    for rec in records:  # a page that repeats an identifier keeps its last copy
-        latest[rec.header.identifier] = rec
-    identifiers = list(latest)
-    existing: dict[str, tuple[int, str, bool]] = {}
-    for start in range(0, len(identifiers), _CHUNK):
-        chunk = identifiers[start:start + _CHUNK]
-        rows = session.execute(
-            select(RawRecord.identifier, RawRecord.id, RawRecord.sha256, RawRecord.deleted)
-            .where(RawRecord.source == source, RawRecord.metadata_prefix == metadata_prefix,
-                   RawRecord.identifier.in_(chunk)))
-        for ident, rid, sha, deleted in rows:
-            existing[ident] = (rid, sha, deleted)
+               records: Sequence[ParsedRecord | DeferredRecord], now: datetime, epoch: int = 0,
+               run_id: int | None = None, mark_seen: bool = True) -> PageCounts:
+    """Write one page's records; returns what happened to each, counted.
 
+    A :class:`DeferredRecord` whose text is byte for byte the stored text under its
+    identifier is unchanged and is never parsed; any other is parsed here.  ``mark_seen``
+    stamps unchanged rows with ``epoch``/``run_id``; full-harvest reconciliation needs that
+    only for repositories that do not keep deletions, and it is the one write an unchanged
+    page would otherwise cost.
+    """
+    counts = PageCounts(records=len(records))
+    existing: dict[str, tuple[int, str, bool, bool]] = {}
+    parsed, known = _known_unchanged(session, source, metadata_prefix, records, existing)
+    unchanged_ids = [raw_id for raw_id, _failed in known]
+    counts.unchanged = sum(not failed for _raw_id, failed in known)
+    latest: dict[str, ParsedRecord] = {}
+    for rec in parsed:  # a page that repeats an identifier keeps its last copy
+        latest[rec.header.identifier] = rec
+    _lookup(session, source, metadata_prefix, [i for i in latest if i not in existing], existing)
     inserts: list[dict[str, object]] = []
     insert_recs: list[tuple[ParsedRecord, str]] = []
     updates: list[dict[str, object]] = []
-    unchanged_ids: list[int] = []
     for ident, rec in latest.items():
         sha = record_sha256(rec.xml)
         datestamp, notes = _datestamp(rec)
@@ -135,7 +179,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
         stmt = (update(RawRecord).where(RawRecord.id == bindparam("b_id"))
                 .values({k: bindparam(k) for k in updates[0] if k != "b_id"}))
         session.connection().execute(stmt, updates)
-    if unchanged_ids and (epoch or run_id is not None):
+    if unchanged_ids and mark_seen and (epoch or run_id is not None):
         for start in range(0, len(unchanged_ids), _CHUNK):
             session.execute(update(RawRecord)
                             .where(RawRecord.id.in_(unchanged_ids[start:start + _CHUNK]))
