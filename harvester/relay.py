@@ -8,12 +8,12 @@ A failed document stays pending, its error kept; nothing is dropped silently.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,7 +64,7 @@ def _ops(s: Session, record_ids: list[str]):  # type: ignore[no-untyped-def]
         row = rows.get(rid)
         if row is not None and not row.deleted and not row.quarantined and row.record:
             ops.append(IndexOp(action="upsert", id=rid, version=row.version,
-                               record=json.loads(row.record)))
+                               record=orjson.loads(row.record)))
         else:
             ops.append(IndexOp(action="delete", id=rid, version=row.version if row else 2**62))
     return ops
@@ -170,7 +170,7 @@ def _published_ops(engine: Engine) -> Iterator[Any]:
             if not rows:
                 return
             for rid, version, record in rows:
-                yield IndexOp(action="upsert", id=rid, version=version, record=json.loads(record))
+                yield IndexOp(action="upsert", id=rid, version=version, record=orjson.loads(record))
             last = rows[-1][0]
 
 

@@ -18,6 +18,9 @@ import yaml
 from .contract import FACET_FIELDS
 from .errors import DocumentRejected
 
+# libyaml when PyYAML has it: these files are read on every start of a command.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class FieldConfig:
@@ -35,7 +38,8 @@ class FieldConfig:
 @lru_cache(maxsize=1)
 def field_config() -> FieldConfig:
     """The parsed ``fields.yaml``; read once per process."""
-    raw = yaml.safe_load(resources.files(__package__).joinpath("fields.yaml").read_text("utf-8"))
+    raw = yaml.load(resources.files(__package__).joinpath("fields.yaml").read_text("utf-8"),
+                    Loader=_YAML_LOADER)
     facets = {str(k): str(v) for k, v in raw["facets"].items()}
     if tuple(facets) != FACET_FIELDS:
         raise ValueError(f"fields.yaml facets {tuple(facets)} differ from the contract {FACET_FIELDS}")

@@ -13,6 +13,9 @@ import yaml
 from ..search_document import field_config
 from ..segmentation import bigram_spans, bigrams
 
+# libyaml when PyYAML has it: these files are read on every start of a command.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _TOKENIZERS = {
     "simple": tantivy.Tokenizer.simple,
     "bigram": lambda: tantivy.Tokenizer.ngram(2, 2, False),
@@ -51,7 +54,8 @@ def _build_analyzer(spec: dict[str, Any]) -> tantivy.TextAnalyzer:
 
 @lru_cache(maxsize=1)
 def layout() -> EmbeddedLayout:
-    raw = yaml.safe_load(resources.files(__package__).joinpath("schema.yaml").read_text("utf-8"))
+    raw = yaml.load(resources.files(__package__).joinpath("schema.yaml").read_text("utf-8"),
+                    Loader=_YAML_LOADER)
     config = field_config()
     forms = {str(k): dict(v) for k, v in raw["forms"].items()}
     if set(forms) != set(config.form_boosts):

@@ -9,7 +9,6 @@ searcher before every query, so they see each commit and each rebuild swap.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -21,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import tantivy
 
 from ..contract import FACET_FIELDS, ApplyResult, IndexOp, SearchQuery, SearchSettings
@@ -41,10 +41,6 @@ APPLY_HEAP = 32_000_000
 REBUILD_HEAP = 96_000_000
 # Snippet sources, best first: a highlighted description beats a highlighted title.
 _SNIPPET_GROUPS = ("description", "title")
-
-
-# What json.dumps(..., ensure_ascii=False) builds on every call, built once.
-_DISPLAY_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -199,7 +195,7 @@ class EmbeddedBackend:
             "titles": list(texts["title"]),
             "descriptions": list(texts["description"]),
         }
-        out.add_bytes(plan.display, _DISPLAY_JSON.encode(display).encode("utf-8"))
+        out.add_bytes(plan.display, orjson.dumps(display))
         return out
 
     @staticmethod
@@ -288,7 +284,7 @@ class EmbeddedBackend:
         snippet_makers = self._snippet_makers(searcher, text) if hits and text is not None else []
         for score, address in hits:
             stored = searcher.doc(address)
-            display = json.loads(bytes(stored.get_first(layout().display)).decode("utf-8"))
+            display = orjson.loads(bytes(stored.get_first(layout().display)))
             results.append({
                 "id": stored.get_first("id"),
                 "title": display["title"],
