@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
+import queue
 from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, upd
 from sqlalchemy.orm import sessionmaker
 
 from harvester.config import Settings, SourceConfig
-from harvester.errors import ConfigError
+from harvester.errors import ConfigError, StoreError
 from harvester.store.checkpoints import utcnow
 from harvester.store.models import Diagnostic, IchRecord, Outbox, RawRecord
 
@@ -133,11 +136,12 @@ class CrosswalkStage:
 
     # -- sweeps over the store ----------------------------------------------------------
     def map_pending(self, source: SourceConfig, *, force: bool = False,
-                    after_id: int = 0) -> MapSummary:
+                    after_id: int = 0, shard: tuple[int, int] | None = None) -> MapSummary:
         """Map every raw record of the source that needs it (all of them with ``force``).
 
         ``after_id`` lets a follower that runs beside the harvest look only at raw records
-        stored since its last pass; ``summary.last_id`` is where to continue.
+        stored since its last pass; ``summary.last_id`` is where to continue.  ``shard``
+        ``(k, n)`` takes only the records whose id is ``k`` modulo ``n`` (parallel remap).
         """
         summary = MapSummary(source.name, last_id=after_id)
         cw = _crosswalk(source)
@@ -152,6 +156,8 @@ class CrosswalkStage:
                                RawRecord.metadata_prefix == source.metadata_prefix,
                                RawRecord.id > last_id)
                         .order_by(RawRecord.id).limit(BATCH))
+                if shard is not None:
+                    stmt = stmt.where(RawRecord.id % shard[1] == shard[0])
                 if not force:
                     stmt = stmt.where(or_(IchRecord.id.is_(None),
                                           IchRecord.raw_sha256 != RawRecord.sha256,
@@ -266,7 +272,72 @@ class CrosswalkStage:
                 conn.execute(insert(Outbox), outbox_rows)
 
 
-def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig]) -> list[MapSummary]:
-    """Re-run the crosswalks over the stored raw records (no network)."""
-    stage = CrosswalkStage(engine, settings)
-    return [stage.map_pending(src, force=True) for src in sources]
+def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *,
+          workers: int | None = None) -> list[MapSummary]:
+    """Re-run the crosswalks over the stored raw records (no network).
+
+    Mapping is pure Python and bound by one core, so with two or more cores the records are
+    shared out by id between forked worker processes (each maps ``id % n == k`` with its own
+    connection, the same crash-safe batches as always) and their summaries are added up.
+    """
+    sources = list(sources)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_REMAP_WORKERS)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        stage = CrosswalkStage(engine, settings)
+        return [stage.map_pending(src, force=True) for src in sources]
+    for src in sources:  # compiled once here, inherited by every worker
+        _crosswalk(src)
+    engine.dispose()  # no pooled connection may cross the fork
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_remap_worker, name=f"ichlinks-remap-{k}", daemon=True,
+                         args=(settings, [s.name for s in sources], (k, workers), results))
+             for k in range(workers)]
+    for proc in procs:
+        proc.start()
+    answers: list[Any] = []
+    try:
+        while len(answers) < len(procs):
+            try:
+                answers.append(results.get(timeout=1.0))
+            except queue.Empty:
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise StoreError(f"remap worker {dead[0].name} exited with code "
+                                     f"{dead[0].exitcode} before reporting; batches it committed "
+                                     "are kept, run remap again") from None
+    finally:
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+    failures = [a for a in answers if isinstance(a, str)]
+    if failures:
+        raise StoreError(f"remap failed in a worker process: {failures[0]}")
+    totals = {src.name: MapSummary(src.name) for src in sources}
+    for answer in answers:
+        for part in answer:
+            total = totals[part.source]
+            for name in ("mapped", "published", "quarantined", "deleted", "changed", "unchanged"):
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+            total.last_id = max(total.last_id, part.last_id)
+    return [totals[src.name] for src in sources]
+
+
+MAX_REMAP_WORKERS = 4
+
+
+def _remap_worker(settings: Settings, names: list[str], shard: tuple[int, int], results: Any) -> None:
+    from harvester.store.engine import make_engine
+
+    engine = make_engine(settings.store)
+    try:
+        stage = CrosswalkStage(engine, settings)
+        results.put([stage.map_pending(settings.sources[n], force=True, shard=shard)
+                     for n in names])
+    except BaseException as exc:  # reported by the parent, which exits non-zero
+        log.exception("remap worker %d/%d failed", shard[0], shard[1])
+        results.put(f"{type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()

@@ -210,3 +210,40 @@ def test_follower_and_in_process_pipelines_agree(store_url: str, oai_server: Any
     assert counts(engine) == {"published": live, "outbox": 0}
     assert run_search(settings, parse_filters("", []))["total"] == live
     engine.dispose()
+
+
+def _ich_rows(engine: Any) -> dict[str, tuple[Any, ...]]:
+    with Session(engine) as s:
+        return {r.id: (r.raw_id, r.output_sha256, r.deleted, r.quarantined, r.record, r.diagnostics)
+                for r in s.scalars(select(IchRecord))}
+
+
+def test_parallel_remap_maps_every_record_once_as_a_single_process_does(
+        store_url: str, oai_server: Any, tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    records = make_records(90, deleted_every=7)
+    server = oai_server(records, page_size=30)
+    settings = settings_for(tmp_path, store_url, server.base_url)
+    [result] = run_harvest(settings, [], relay=False)
+    assert result.status == "ok"
+    engine = open_store(settings.store)
+    sources = list(settings.sources.values())
+    outcomes = {}
+    for workers in (1, 2, 3):
+        with Session(engine) as s, s.begin():  # forget every mapping: remap must write all of them
+            s.execute(delete(Outbox))
+            s.execute(delete(IchRecord))
+        [summary] = remap(engine, settings, sources, workers=workers)
+        assert summary.mapped == 90 and summary.changed == 90 and summary.unchanged == 0
+        assert summary.deleted == sum(r.deleted for r in records)
+        rows = _ich_rows(engine)
+        assert len(rows) == 90
+        with Session(engine) as s:
+            queued = sorted(s.scalars(select(Outbox.record_id)))
+        assert queued == sorted(i for i, row in rows.items() if not row[2] and not row[3])
+        outcomes[workers] = (summary.as_json(), {i: row[1:] for i, row in rows.items()})
+    assert outcomes[1] == outcomes[2] == outcomes[3]
+    [again] = remap(engine, settings, sources, workers=2)
+    assert again.changed == 0 and again.unchanged == 90
+    engine.dispose()
