@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -375,22 +375,24 @@ class Harvester:
                 counts = store_page(s, source=source.name, metadata_prefix=source.metadata_prefix,
                                     records=records, now=now, epoch=epoch, run_id=run_id,
                                     mark_seen=mark_seen)
-                cp = s.get(Checkpoint, key)
-                if cp.window_start is None:
-                    cp.window_start = (_usable_date(page.response.response_date)
-                                       or _max_datestamp(records) or cp.window_from)
+                # One UPDATE, no read: this runs for every page of every harvest.
+                c = Checkpoint.__table__.c
+                start = func.coalesce(c.window_start,
+                                      _usable_date(page.response.response_date)
+                                      or _max_datestamp(records), c.window_from)
                 tok = page.response.token
-                cp.pages += 1
-                cp.cursor = tok.cursor if tok else None
-                cp.complete_list_size = tok.complete_list_size if tok else None
-                cp.updated_at = now
+                values: dict[str, Any] = {
+                    "window_start": start, "pages": c.pages + 1,
+                    "cursor": tok.cursor if tok else None,
+                    "complete_list_size": tok.complete_list_size if tok else None,
+                    "updated_at": now, "token": next_token}
                 if next_token is None:
-                    cp.token, cp.in_progress = None, False
-                    if cp.window_start:
-                        cp.high_water = cp.window_start
-                    cp.completed_epoch = epoch if cp.mode == "full" else cp.completed_epoch
-                else:
-                    cp.token = next_token
+                    values["in_progress"] = False
+                    values["high_water"] = func.coalesce(start, c.high_water)
+                    values["completed_epoch"] = case((c.mode == "full", epoch),
+                                                     else_=c.completed_epoch)
+                s.execute(update(Checkpoint).where(c.source == key[0], c.set_spec == key[1],
+                                                   c.metadata_prefix == key[2]).values(values))
         except SQLAlchemyError as exc:
             raise StoreError(f"{source.name}: cannot store page {page.url}: {exc}") from exc
         return counts
