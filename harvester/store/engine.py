@@ -3,24 +3,33 @@
 SQLite is the laptop default and PostgreSQL the production store; the differences live
 here (WAL and a busy timeout for SQLite so concurrent source threads and a reader such as
 ``ichlinks serve`` can share the file) and nowhere else.
+
+Alembic is imported only when a migration must run: importing it costs about half a second,
+and every ``ichlinks`` command opens the store.  The common case, a store already at the
+newest revision, is decided by reading the migration files and the ``alembic_version`` row.
 """
 
 from __future__ import annotations
 
+import ast
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from harvester.errors import ConfigError, StoreError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_LOCK = 0x1C411A5  # any constant: the advisory lock id for schema migrations
+# A module-level `revision = "..."` / `down_revision = ...` (optionally annotated) in a migration.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -58,7 +67,47 @@ def make_engine(url: str) -> Engine:
                           key="store") from exc
 
 
+@cache
+def head_revision(versions: Path = MIGRATIONS / "versions") -> str:
+    """The newest migration, read from the files themselves instead of through alembic.
+
+    The head is the one revision no file names as its ``down_revision``; the files are
+    chosen as alembic chooses them (``*.py`` but ``__init__`` and editor lock files), and
+    a file whose revision cannot be read is an error rather than a migration skipped.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted(versions.glob("*.py")):
+        if path.name.startswith(("__init__", ".#")):
+            continue
+        found: dict[str, Any] = {}
+        try:
+            for key, value in _REVISION_LINE.findall(path.read_text("utf-8")):
+                found.setdefault(key, ast.literal_eval(value))
+        except (ValueError, SyntaxError):  # not a literal: alembic would run the file, we cannot
+            found.clear()
+        revision, down = found.get("revision"), found.get("down_revision")
+        if not isinstance(revision, str) or "down_revision" not in found:
+            raise StoreError(f"cannot read the revision of migration {path.name}")
+        revisions.add(revision)
+        parents.update((down,) if isinstance(down, str) else down or ())
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise StoreError(f"the migrations in {versions} have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def _stored_revisions(engine: Engine) -> tuple[str, ...]:
+    """The store's ``alembic_version`` rows in plain SQL; () for an empty store."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return ()
+        return tuple(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -66,6 +115,8 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def _current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -77,10 +128,12 @@ def migrate(engine: Engine) -> None:
     service) must not both create the tables: PostgreSQL serialises them with an advisory
     lock; on SQLite the loser of the race sees the winner's revision and carries on.
     """
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    head = head_revision()
     try:
-        if _current_revision(engine) == head:
+        if _stored_revisions(engine) == (head,):
             return
+        from alembic import command
+
         if engine.dialect.name == "postgresql":
             with engine.connect() as conn:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})

@@ -1,0 +1,108 @@
+"""Start-up cost: every ``ichlinks`` command opens the store, so a store already at the newest
+revision must open without importing alembic (about half a second), and commands that never
+talk OAI-PMH must not load the OAI client (httpx, sickle, requests).
+
+The newest revision is read from the migration files, so these tests also hold that reading
+to alembic's own answer: a new migration can never be missed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+
+from harvester.errors import StoreError
+from harvester.store.engine import (_alembic_config, _stored_revisions, head_revision, make_engine,
+                                    open_store)
+
+
+def _loaded(code: str, *args: str) -> list[str]:
+    """Top-level packages of interest that a fresh interpreter has imported after ``code``."""
+    probe = (f"{code}\nimport json, sys\n"
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako', "
+             "'httpx', 'sickle', 'requests', 'sqlalchemy', 'yaml'})))")
+    proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_head_read_from_the_files_is_alembics_head() -> None:
+    engine = make_engine("sqlite://")
+    try:
+        expected = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    finally:
+        engine.dispose()
+    assert head_revision() == expected
+
+
+def _write(folder: Path, name: str, header: str) -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(f'"""{name}"""\nfrom typing import Sequence, Union\n\n{header}\n'
+                               "branch_labels = None\ndepends_on = None\n\n\n"
+                               "def upgrade() -> None:\n    pass\n\n\n"
+                               "def downgrade() -> None:\n    pass\n", encoding="utf-8")
+
+
+def test_head_reading_follows_branches_merges_and_annotations(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    _write(versions, "a.py", 'revision = "a"\ndown_revision = None')
+    _write(versions, "b.py", "revision: str = 'b'\ndown_revision: Union[str, None] = 'a'")
+    _write(versions, "c.py", 'revision = "c"\ndown_revision = "a"')
+    _write(versions, "m.py", 'revision = "m"\ndown_revision: Union[str, Sequence[str], None] = ("b", "c")')
+    (versions / "__init__.py").write_text("", encoding="utf-8")
+    script = ScriptDirectory(str(tmp_path), version_locations=[str(versions)])
+    assert head_revision(versions) == script.get_current_head() == "m"
+
+
+def test_two_heads_or_an_unreadable_migration_is_an_error(tmp_path: Path) -> None:
+    branched = tmp_path / "branched"
+    _write(branched, "a.py", 'revision = "a"\ndown_revision = None')
+    _write(branched, "b.py", 'revision = "b"\ndown_revision = "a"')
+    _write(branched, "c.py", 'revision = "c"\ndown_revision = "a"')
+    with pytest.raises(StoreError, match="2 heads"):
+        head_revision(branched)
+    odd = tmp_path / "odd"
+    _write(odd, "a.py", 'revision = "a"\ndown_revision = None')
+    _write(odd, "b.py", 'revision = make_revision()\ndown_revision = "a"')
+    with pytest.raises(StoreError, match="b.py"):
+        head_revision(odd)
+    (odd / "b.py").write_text('"""no revision at all"""\n', encoding="utf-8")
+    with pytest.raises(StoreError, match="b.py"):
+        head_revision(odd)
+
+
+def test_stored_revision_is_read_in_plain_sql(store_url: str) -> None:
+    engine = make_engine(store_url)
+    try:
+        assert _stored_revisions(engine) == ()  # an empty store has no alembic_version table
+    finally:
+        engine.dispose()
+    engine = open_store(store_url)
+    try:
+        assert _stored_revisions(engine) == (head_revision(),)
+    finally:
+        engine.dispose()
+
+
+def test_a_store_at_head_opens_without_importing_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/store.db"
+    assert "alembic" in _loaded("import sys\nfrom harvester.store.engine import open_store\n"
+                                "open_store(sys.argv[1]).dispose()", url)  # empty: migrated
+    assert _loaded("import sys\nfrom harvester.store.engine import open_store\n"
+                   "open_store(sys.argv[1]).dispose()", url) == ["sqlalchemy"]
+
+
+def test_commands_without_oai_pmh_do_not_load_the_oai_client() -> None:
+    # status, index status, reindex, remap and report: their modules, imported as the CLI does
+    assert _loaded("import harvester.cli, harvester.status, harvester.relay, harvester.crosswalking, "
+                   "harvester.runner, harvester.report") == ["sqlalchemy", "yaml"]
+
+
+def test_the_cli_itself_loads_neither_the_store_nor_the_configuration() -> None:
+    assert _loaded("import harvester.cli") == []  # `ichlinks --help`, `ichlinks harvest --help`
