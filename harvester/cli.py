@@ -15,12 +15,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from harvester.config import Settings, load_settings
 from harvester.errors import IchlinksError
+
+if TYPE_CHECKING:
+    from harvester.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +51,8 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from harvester.config import load_settings  # YAML and the config model: not for --help
+
             self._settings = load_settings(self.config_path)
         return self._settings
 

@@ -6,17 +6,19 @@ import logging
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from harvester.config import Settings, SourceConfig
 from harvester.errors import ConfigError
-from harvester.harvest import Harvester, HarvestResult, PageSink, Progress
-from harvester.oai.client import HostPools
 from harvester.store.checkpoints import utcnow
 from harvester.store.leases import hold_lease, lease_holder, new_owner_token
 from harvester.store.models import HarvestRun
+
+if TYPE_CHECKING:
+    from harvester.harvest import HarvestResult, PageSink, Progress
 
 log = logging.getLogger("ichlinks.harvest")
 
@@ -49,6 +51,11 @@ def harvest_sources(settings: Settings, engine: Engine, sources: Sequence[Source
     the scheduler (on any machine sharing the store) never harvest one source twice at once;
     ``take_leases=False`` is for a caller that already holds the lease.
     """
+    # Imported here: the OAI client pulls in httpx and sickle, which `remap` and `report`
+    # (they only need select_sources) would otherwise pay for at start-up.
+    from harvester.harvest import Harvester, HarvestResult
+    from harvester.oai.client import HostPools
+
     stop = stop or threading.Event()
     with HostPools(user_agent=settings.harvest.user_agent) as pools:
         harvester = Harvester(engine, pools=pools, settings=settings.harvest, sink=sink,
