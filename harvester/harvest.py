@@ -36,6 +36,7 @@ from harvester.store.checkpoints import (load_checkpoint, save_repository, sourc
                                          start_run, update_run, utcnow)
 from harvester.store.models import Checkpoint, RawRecord
 from harvester.store.raw import PageCounts, StoredChange, store_page
+from harvester.store.statistics import GrowthAnalyzer
 
 log = logging.getLogger("ichlinks.harvest")
 
@@ -196,13 +197,15 @@ class Harvester:
                     state.unmarked_epoch = epoch
             all_complete = True
             listed = _ListedSets(client, result)
+            statistics = GrowthAnalyzer(self.engine)
+            statistics.start()
             set_errors: list[str] = []
             for set_spec in source.sets or (None,):
                 try:
                     complete = self._harvest_window(client, source, set_spec, result, full=full,
                                                     full_running=full_running, epoch=epoch,
                                                     granularity=granularity, listed=listed,
-                                                    mark_seen=mark_seen)
+                                                    mark_seen=mark_seen, statistics=statistics)
                 except (BadArgument, VanishedSet) as exc:
                     if set_spec is None:
                         raise
@@ -211,6 +214,7 @@ class Harvester:
                     set_errors.append(f"set {set_spec}: {exc}")
                     complete = False
                 all_complete = all_complete and complete
+            statistics.finish()
             if full_running and all_complete:
                 self._finish_full(source, result, epoch, policy, allow_mass_delete)
             if set_errors:
@@ -257,7 +261,7 @@ class Harvester:
     def _harvest_window(self, client: OAIClient, source: SourceConfig, set_spec: str | None,
                         result: HarvestResult, *, full: bool, full_running: bool, epoch: int,
                         granularity: str | None, listed: _ListedSets | None = None,
-                        mark_seen: bool = True) -> bool:
+                        mark_seen: bool = True, statistics: GrowthAnalyzer | None = None) -> bool:
         prefix = source.metadata_prefix
         with self.sessions.begin() as s:
             cp = load_checkpoint(s, source.name, set_spec, prefix)
@@ -290,6 +294,8 @@ class Harvester:
             for page, records, next_token in pages:
                 counts = self._commit_page(source, set_spec, page, records, next_token, epoch,
                                            result.run_id, mark_seen=mark_seen)
+                if statistics is not None:
+                    statistics.wrote(len(counts.changes))
                 result.pages += 1
                 result.add(counts)
                 if result.until is None:
