@@ -187,10 +187,12 @@ def child_environment() -> dict[str, str]:
 
     The project's own overrides are removed (a developer's ICHLINKS_STORE must not
     redirect the benchmark), the repository root is importable, and 127.0.0.1 bypasses
-    any HTTP proxy, which httpx and requests would otherwise honour.
+    any HTTP proxy, which httpx and requests would otherwise honour.  Python writes its
+    bytecode cache as it does on a user's machine (some sandboxes set
+    PYTHONDONTWRITEBYTECODE, which makes every command recompile the project, ~50 ms).
     """
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("ICHLINKS_") and k not in ("ES_API_KEY",)}
+           if not k.startswith("ICHLINKS_") and k not in ("ES_API_KEY", "PYTHONDONTWRITEBYTECODE")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     no_proxy = ",".join(filter(None, ["127.0.0.1", "localhost", env.get("NO_PROXY")]))
     env["NO_PROXY"] = env["no_proxy"] = no_proxy

@@ -22,6 +22,7 @@ from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.store.models import RawRecord
 
 _CHUNK = 500
+_TABLE = RawRecord.__tablename__
 
 
 @dataclass
@@ -47,16 +48,26 @@ class PageCounts:
 
 def _lookup(session: Session, source: str, metadata_prefix: str, identifiers: Iterable[str],
             into: dict[str, tuple[int, str, bool, bool]]) -> None:
-    """(id, sha256, deleted, failed) of the stored rows under these identifiers."""
+    """(id, sha256, deleted, failed) of the stored rows under these identifiers.
+
+    Plain SQL on the session's connection: it runs for every page of every harvest, and
+    building the equivalent SQLAlchemy statement with a 100-value IN list cost more than
+    the query itself (~1 ms a page).
+    """
     wanted = list(identifiers)
+    if not wanted:
+        return
+    conn = session.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for start in range(0, len(wanted), _CHUNK):
-        rows = session.execute(
-            select(RawRecord.identifier, RawRecord.id, RawRecord.sha256, RawRecord.deleted,
-                   RawRecord.error.is_not(None))
-            .where(RawRecord.source == source, RawRecord.metadata_prefix == metadata_prefix,
-                   RawRecord.identifier.in_(wanted[start:start + _CHUNK])))
+        chunk = wanted[start:start + _CHUNK]
+        rows = conn.exec_driver_sql(
+            f"SELECT identifier, id, sha256, deleted, error IS NOT NULL FROM {_TABLE} "
+            f"WHERE source = {mark} AND metadata_prefix = {mark} "
+            f"AND identifier IN ({', '.join([mark] * len(chunk))})",
+            (source, metadata_prefix, *chunk))
         for ident, rid, sha, deleted, failed in rows:
-            into[ident] = (rid, sha, deleted, bool(failed))
+            into[ident] = (rid, sha, bool(deleted), bool(failed))
 
 
 def _known_unchanged(session: Session, source: str, metadata_prefix: str,
