@@ -397,8 +397,9 @@ class Harvester:
                     values["high_water"] = func.coalesce(start, c.high_water)
                     values["completed_epoch"] = case((c.mode == "full", epoch),
                                                      else_=c.completed_epoch)
-                s.execute(update(Checkpoint).where(c.source == key[0], c.set_spec == key[1],
-                                                   c.metadata_prefix == key[2]).values(values))
+                s.execute(update(Checkpoint.__table__)
+                          .where(c.source == key[0], c.set_spec == key[1],
+                                 c.metadata_prefix == key[2]).values(values))
         except SQLAlchemyError as exc:
             raise StoreError(f"{source.name}: cannot store page {page.url}: {exc}") from exc
         return counts
