@@ -254,3 +254,22 @@ def test_pretokenized_bigrams_point_at_their_characters():
     # the query side produces the same terms
     assert query_tokens("bigram", "판소리") == ["판소", "소리"]
     assert query_tokens("folded", "Hát Đồng") == ["hat", "dong"]
+
+
+# -- memory ----------------------------------------------------------------------------------------
+
+def test_free_heap_is_handed_back_after_every_writer(root, monkeypatch):
+    """glibc keeps a dropped writer's arenas unless asked (relay peak RSS 237 -> 161 MB at 100k)."""
+    from indexer.embedded import backend as backend_module
+    from indexer.embedded.heap import trim_heap
+
+    if sys.platform.startswith("linux"):
+        assert trim_heap() is True, "glibc's malloc_trim must be found on Linux"
+    calls: list[bool] = []
+    monkeypatch.setattr(backend_module, "trim_heap", lambda: calls.append(True) or True)
+    backend = open_at(root)
+    assert backend.apply([upsert("a", "Pansori")]).done
+    assert backend.apply([upsert("b", "Xoan singing")]).done
+    assert len(calls) == 2
+    backend.rebuild(iter([upsert("a", "Pansori", 2)]), expected=1)
+    assert len(calls) >= 4, "the rebuild's writer and the held live writer"

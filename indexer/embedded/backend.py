@@ -30,6 +30,7 @@ from ..search_document import SearchDocument, field_config, search_document
 from ..search_request import empty_facets, ordered_counts, search_request
 from ..snippets import leading_snippet
 from . import generations
+from .heap import trim_heap
 from .analysis import bigram_tokens, layout, register_analyzers, text_field
 from .queries import full_query
 
@@ -159,6 +160,7 @@ class EmbeddedBackend:
             raise
         finally:
             session.release()
+            trim_heap()  # the writer's arenas are free now; see heap.py
 
     # -- documents ---------------------------------------------------------------------------
 
