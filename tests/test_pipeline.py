@@ -197,15 +197,22 @@ def test_quarantined_records_are_kept_reported_and_never_indexed(store_url: str,
     engine.dispose()
 
 
+def _harvested(records: list[Any], store_url: str, oai_server: Any, tmp_path: Path, *,
+               page_size: int, **run: Any) -> tuple[Any, Any]:
+    """Settings and an open store after one successful harvest of ``records``."""
+    server = oai_server(records, page_size=page_size)
+    settings = settings_for(tmp_path, store_url, server.base_url)
+    [result] = run_harvest(settings, [], **run)
+    assert result.status == "ok", result.error
+    return settings, open_store(settings.store)
+
+
 @pytest.mark.parametrize("follower", [True, False], ids=["follower-process", "in-process"])
 def test_follower_and_in_process_pipelines_agree(store_url: str, oai_server: Any, tmp_path: Path,
                                                  follower: bool) -> None:
     records = make_records(140, deleted_every=6)
-    server = oai_server(records, page_size=20)
-    settings = settings_for(tmp_path, store_url, server.base_url)
-    [result] = run_harvest(settings, [], follower=follower)
-    assert result.status == "ok"
-    engine = open_store(settings.store)
+    settings, engine = _harvested(records, store_url, oai_server, tmp_path, page_size=20,
+                                  follower=follower)
     live = sum(1 for r in records if not r.deleted)
     assert counts(engine) == {"published": live, "outbox": 0}
     assert run_search(settings, parse_filters("", []))["total"] == live
@@ -223,11 +230,8 @@ def test_parallel_remap_maps_every_record_once_as_a_single_process_does(
     from sqlalchemy import delete
 
     records = make_records(90, deleted_every=7)
-    server = oai_server(records, page_size=30)
-    settings = settings_for(tmp_path, store_url, server.base_url)
-    [result] = run_harvest(settings, [], relay=False)
-    assert result.status == "ok"
-    engine = open_store(settings.store)
+    settings, engine = _harvested(records, store_url, oai_server, tmp_path, page_size=30,
+                                  relay=False)
     sources = list(settings.sources.values())
     outcomes = {}
     for workers in (1, 2, 3):
