@@ -140,6 +140,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
     parsed, known = _known_unchanged(session, source, metadata_prefix, records, existing)
     unchanged_ids = [raw_id for raw_id, _failed in known]
     counts.unchanged = sum(not failed for _raw_id, failed in known)
+    counts.failed = len(known) - counts.unchanged  # as the parsed path counts a failed record
     latest: dict[str, ParsedRecord] = {}
     for rec in parsed:  # a page that repeats an identifier keeps its last copy
         latest[rec.header.identifier] = rec
