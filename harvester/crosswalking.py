@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the raw store imports the OAI client (httpx, sickle); remap
 log = logging.getLogger("ichlinks.crosswalk")
 
 BATCH = 500
+MAX_REMAP_WORKERS = 4  # mapping scales with cores; the store's single writer does not
 
 
 @dataclass
@@ -323,9 +324,6 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
                 setattr(total, name, getattr(total, name) + getattr(part, name))
             total.last_id = max(total.last_id, part.last_id)
     return [totals[src.name] for src in sources]
-
-
-MAX_REMAP_WORKERS = 4
 
 
 def _remap_worker(settings: Settings, names: list[str], shard: tuple[int, int], results: Any) -> None:

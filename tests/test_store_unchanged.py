@@ -22,9 +22,9 @@ from reliability_fixtures import source_for, stored
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from harvester.config import HarvestConfig
 from harvester.crosswalking import _digest
 from harvester.harvest import Harvester
-from harvester.config import HarvestConfig
 from harvester.oai.response import DeferredRecord, RawRecord, parse_response
 from harvester.store.models import RawRecord as RawRow
 from harvester.store.models import SourceState
