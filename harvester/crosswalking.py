@@ -166,7 +166,7 @@ class CrosswalkStage:
                                           and_(RawRecord.deleted.is_(False),
                                                or_(IchRecord.mapping_version.is_(None),
                                                    IchRecord.mapping_version != cw.version))))
-                rows = s.execute(stmt).all()
+                rows = s.connection().execute(stmt).all()  # Core rows: no ORM loading per row
             if not rows:
                 return summary
             items = [_Item(r[0], r[1], r[2], tuple(orjson.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
@@ -202,7 +202,7 @@ class CrosswalkStage:
         diag_rows: list[dict[str, Any]] = []
         outbox_rows: list[dict[str, Any]] = []
         with self.sessions.begin() as s:
-            existing = {row.raw_id: row for row in s.execute(
+            existing = {row.raw_id: row for row in s.connection().execute(
                 select(IchRecord.id, IchRecord.raw_id, IchRecord.output_sha256, IchRecord.deleted,
                        IchRecord.quarantined, IchRecord.version, IchRecord.mapping_version,
                        IchRecord.raw_sha256)
