@@ -56,7 +56,7 @@ def _ops(s: Session, record_ids: list[str]):  # type: ignore[no-untyped-def]
 
     # Only the columns an op needs: whole ORM rows would also load and track the
     # diagnostics and provenance of every record in the batch.
-    rows = {r.id: r for r in s.execute(
+    rows = {r.id: r for r in s.connection().execute(
         select(IchRecord.id, IchRecord.version, IchRecord.deleted, IchRecord.quarantined,
                IchRecord.record).where(IchRecord.id.in_(record_ids)))}
     ops = []
@@ -85,7 +85,7 @@ def relay_outbox(engine: Engine, config: SearchConfig, *, backend: Any = None,
     try:
         while report["error"] is None:
             with sessions() as s:
-                rows = list(s.execute(select(Outbox.id, Outbox.record_id).where(Outbox.id > cursor)
+                rows = list(s.connection().execute(select(Outbox.id, Outbox.record_id).where(Outbox.id > cursor)
                                       .order_by(Outbox.id).limit(batch)))
                 if not rows:
                     break
@@ -163,7 +163,7 @@ def _published_ops(engine: Engine) -> Iterator[Any]:
     last = ""
     with Session(engine) as s:
         while True:
-            rows = list(s.execute(select(IchRecord.id, IchRecord.version, IchRecord.record)
+            rows = list(s.connection().execute(select(IchRecord.id, IchRecord.version, IchRecord.record)
                                   .where(IchRecord.id > last, IchRecord.deleted.is_(False),
                                          IchRecord.quarantined.is_(False))
                                   .order_by(IchRecord.id).limit(BATCH)))
