@@ -85,8 +85,9 @@ def relay_outbox(engine: Engine, config: SearchConfig, *, backend: Any = None,
     try:
         while report["error"] is None:
             with sessions() as s:
-                rows = list(s.connection().execute(select(Outbox.id, Outbox.record_id).where(Outbox.id > cursor)
-                                      .order_by(Outbox.id).limit(batch)))
+                rows = list(s.connection().execute(
+                    select(Outbox.id, Outbox.record_id).where(Outbox.id > cursor)
+                    .order_by(Outbox.id).limit(batch)))
                 if not rows:
                     break
                 max_id = rows[-1][0]
