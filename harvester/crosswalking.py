@@ -16,7 +16,7 @@ import os
 import queue
 from functools import lru_cache
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +49,19 @@ class MapSummary:
     unchanged: int = 0
     last_id: int = 0
 
+    def absorb(self, part: MapSummary) -> None:
+        """Add a worker's summary of the same source (parallel remap)."""
+        for name in _MAP_COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(part, name))
+        self.last_id = max(self.last_id, part.last_id)
+
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "mapped": self.mapped, "published": self.published,
                 "quarantined": self.quarantined, "deleted": self.deleted,
                 "changed": self.changed, "unchanged": self.unchanged}
+
+
+_MAP_COUNTERS = tuple(f.name for f in fields(MapSummary) if f.name not in ("source", "last_id"))
 
 
 @dataclass
@@ -319,10 +328,7 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     totals = {src.name: MapSummary(src.name) for src in sources}
     for answer in answers:
         for part in answer:
-            total = totals[part.source]
-            for name in ("mapped", "published", "quarantined", "deleted", "changed", "unchanged"):
-                setattr(total, name, getattr(total, name) + getattr(part, name))
-            total.last_id = max(total.last_id, part.last_id)
+            totals[part.source].absorb(part)
     return [totals[src.name] for src in sources]
 
 

@@ -70,32 +70,38 @@ def _lookup(session: Session, source: str, metadata_prefix: str, identifiers: It
             into[ident] = (rid, sha, bool(deleted), bool(failed))
 
 
+def _parsed(record: ParsedRecord | DeferredRecord) -> ParsedRecord:
+    return record.resolve() if isinstance(record, DeferredRecord) else record
+
+
 def _known_unchanged(session: Session, source: str, metadata_prefix: str,
                      records: Sequence[ParsedRecord | DeferredRecord],
-                     existing: dict[str, tuple[int, str, bool, bool]],
+                     existing: dict[str, tuple[int, str, bool, bool]], looked_up: set[str],
                      ) -> tuple[list[ParsedRecord], list[tuple[int, bool]]]:
     """Split the page: records to store (parsed), and (id, failed) of stored rows seen unchanged.
 
     Unchanged means: the stored row under the record's identifier hint holds the same text
     and is live, so parsing this text would give that very row.  A page that names one
-    identifier twice is parsed whole, so "the last copy wins" is decided as always.
+    identifier twice is parsed whole, so "the last copy wins" is decided as always.  The
+    identifiers looked up here go into ``looked_up`` (found or not), so they are not asked twice.
     """
     deferred = [rec for rec in records if isinstance(rec, DeferredRecord) and not rec.parsed]
     if not deferred:
-        return [rec.resolve() if isinstance(rec, DeferredRecord) else rec for rec in records], []
+        return [_parsed(rec) for rec in records], []
     hints = {rec.identifier_hint for rec in deferred}
     if len(hints) == len(deferred):
         _lookup(session, source, metadata_prefix, hints, existing)
+        looked_up.update(hints)
     unchanged: dict[str, tuple[int, bool]] = {}
     for rec in deferred:
         old = existing.get(rec.identifier_hint)
         if old is not None and not old[2] and old[1] == record_sha256(rec.xml):
             unchanged[rec.identifier_hint] = (old[0], old[3])
-    parsed = [rec.resolve() if isinstance(rec, DeferredRecord) else rec for rec in records
+    parsed = [_parsed(rec) for rec in records
               if not (isinstance(rec, DeferredRecord) and rec.identifier_hint in unchanged
                       and not rec.parsed)]
     if unchanged and any(rec.header.identifier in unchanged for rec in parsed):
-        return [rec.resolve() if isinstance(rec, DeferredRecord) else rec for rec in records], []
+        return [_parsed(rec) for rec in records], []
     return parsed, list(unchanged.values())
 
 
@@ -137,14 +143,16 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
     """
     counts = PageCounts(records=len(records))
     existing: dict[str, tuple[int, str, bool, bool]] = {}
-    parsed, known = _known_unchanged(session, source, metadata_prefix, records, existing)
+    looked_up: set[str] = set()
+    parsed, known = _known_unchanged(session, source, metadata_prefix, records, existing,
+                                     looked_up)
     unchanged_ids = [raw_id for raw_id, _failed in known]
     counts.unchanged = sum(not failed for _raw_id, failed in known)
     counts.failed = len(known) - counts.unchanged  # as the parsed path counts a failed record
     latest: dict[str, ParsedRecord] = {}
     for rec in parsed:  # a page that repeats an identifier keeps its last copy
         latest[rec.header.identifier] = rec
-    _lookup(session, source, metadata_prefix, [i for i in latest if i not in existing], existing)
+    _lookup(session, source, metadata_prefix, [i for i in latest if i not in looked_up], existing)
     inserts: list[dict[str, object]] = []
     insert_recs: list[tuple[ParsedRecord, str]] = []
     updates: list[dict[str, object]] = []
