@@ -27,6 +27,7 @@ from harvester.progress import TerminalProgress
 from harvester.relay import relay_outbox
 from harvester.runner import harvest_sources, select_sources
 from harvester.store.engine import make_engine, open_store
+from harvester.store.raw import last_raw_id
 
 log = logging.getLogger("ichlinks.pipeline")
 
@@ -103,8 +104,14 @@ def _follow_mapping(settings: Settings, names: list[str], finished: Any) -> None
             last_pass = finished.is_set()
             worked = 0
             for src in sources:
+                # New raw rows get higher ids; everything up to the ceiling read before this
+                # pass has been looked at once it ends, so later passes start above it rather
+                # than re-reading a whole unchanged source every poll.  Rows rewritten in
+                # place (changed records) are the final sweep's to find.
+                with stage.sessions() as s:
+                    ceiling = last_raw_id(s, src.name, src.metadata_prefix)
                 summary = stage.map_pending(src, after_id=cursors[src.name])
-                cursors[src.name] = summary.last_id
+                cursors[src.name] = max(summary.last_id, ceiling)
                 worked += summary.mapped
             if last_pass or os.getppid() != parent:
                 return

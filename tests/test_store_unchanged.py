@@ -236,3 +236,21 @@ def test_digest_is_the_stdlib_canonical_json_digest(value: Any) -> None:
             _digest(record)
         return
     assert _digest(record) == expected
+
+
+def test_last_raw_id_is_the_sources_highest_committed_row(store: Any) -> None:
+    """The mapper follower's ceiling: per source and prefix, never another source's rows."""
+    from harvester.store.raw import last_raw_id
+
+    with Session(store) as s:
+        assert last_raw_id(s, SRC, "oai_dc") == 0
+    _store(store, _page(_record("oai:x:1", _dc(1)), _record("oai:x:2", _dc(2))), defer=True)
+    with Session(store) as s, s.begin():
+        store_page(s, source="other-src", metadata_prefix="oai_dc", now=NOW,
+                   records=parse_response(_page(_record("oai:y:1", _dc(3)))).records)
+    with Session(store) as s:
+        ours = s.scalars(select(RawRow.id).where(RawRow.source == SRC)).all()
+        theirs = s.scalars(select(RawRow.id).where(RawRow.source == "other-src")).all()
+        assert max(theirs) > max(ours)
+        assert last_raw_id(s, SRC, "oai_dc") == max(ours)
+        assert last_raw_id(s, SRC, "marcxml") == 0

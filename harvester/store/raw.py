@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from harvester.oai.response import DeferredRecord
@@ -68,6 +68,15 @@ def _lookup(session: Session, source: str, metadata_prefix: str, identifiers: It
             (source, metadata_prefix, *chunk))
         for ident, rid, sha, deleted, failed in rows:
             into[ident] = (rid, sha, bool(deleted), bool(failed))
+
+
+def last_raw_id(session: Session, source: str, metadata_prefix: str) -> int:
+    """The highest raw-record id committed for the source, 0 when none: a follower that has
+    swept everything up to it need not look below it again for new records."""
+    value = session.execute(select(func.max(RawRecord.id))
+                            .where(RawRecord.source == source,
+                                   RawRecord.metadata_prefix == metadata_prefix)).scalar()
+    return int(value or 0)
 
 
 def _parsed(record: ParsedRecord | DeferredRecord) -> ParsedRecord:
