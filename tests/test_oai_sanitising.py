@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,7 +61,8 @@ def test_removal_offsets_and_shifted_positions() -> None:
 
 @settings(max_examples=200, deadline=None, database=None)
 @given(st.lists(st.one_of(st.characters(codec="utf-8"), st.sampled_from(
-    ["&#1;", "&#x9;", "&#xFFFF;", "&amp;", "\x00", "\x0b", "\ufffe"])), max_size=40))
+    ["&#1;", "&#x9;", "&#xFFFF;", "&amp;", "\x00", "\x0b", "\ufffe", "\uffff", "\ufffd",
+     "\uffbe", "\uefbf"])), max_size=40))
 def test_property_only_illegal_material_goes(pieces: list[str]) -> None:
     text = "".join(pieces).replace("<", "")  # no CDATA, comments or PIs in play
     result = remove_illegal_characters(text)
@@ -74,6 +77,22 @@ def test_property_only_illegal_material_goes(pieces: list[str]) -> None:
     for original, char in enumerate(text):
         if original not in removed_at:
             assert result.text[result.shifted(original)] == char
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["&", "#", "&#", "x", "1", "1;", "11;", "FFFE;", "9;", ";", "&amp;", "a",
+                                 "\ufffe", "\uffff",
+                                 "\ufffd", "\uffbe", "\uefbf", "\uf8ff", "\x0b", "\t", "\ue000"]),
+                max_size=30))
+def test_property_fast_byte_check_agrees_with_the_full_pass(pieces: list[str]) -> None:
+    """References and U+FFFE/U+FFFF can be assembled from pieces the byte check finds by
+    their first byte only."""
+    text = "".join(pieces)
+    references = [int(m.group(1), 16) if m.group(1) else int(m.group(2))
+                  for m in re.finditer(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));", text)]
+    clean = (all(is_legal_code_point(ord(c)) for c in text)
+             and all(is_legal_code_point(cp) for cp in references))
+    assert utf8_is_clean(text.encode("utf-8")) == clean
 
 
 def test_regression_sickle_drops_escapes_after_a_control_character() -> None:

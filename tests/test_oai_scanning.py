@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from harvester.oai.response import parse_response
-from harvester.oai.scanning import StructureError, namespace_declarations, prolog_end, scan_page
+from harvester.oai.scanning import (StructureError, _find_after_lt, namespace_declarations, prolog_end,
+                                    scan_page)
 from test_oai_hostile import DC_OPEN, OAI_ROOT, codes, page, record, title
 
 MARC = "http://www.loc.gov/MARC21/slim"
@@ -169,3 +172,18 @@ def test_namespace_declarations_and_prolog() -> None:
                                              "xmlns:e": 'xmlns:e="f"'}
     prolog = '<?xml version="1.0"?>\n<!-- x -->\n<!DOCTYPE r [<!ENTITY a "<r>">]>\n'
     assert prolog_end(prolog + "<r/>") == len(prolog)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.text(alphabet="<!?a-", max_size=120), st.sampled_from("!?"), st.integers(0, 120))
+def test_markup_search_by_second_character_agrees_with_find(text: str, char: str, pos: int) -> None:
+    """Runs of '!' or '?' not after '<' push it past its miss budget onto the plain search."""
+    assert _find_after_lt(text, char, pos) == text.find("<" + char, pos)
+
+
+def test_record_spans_exact_with_many_bangs_and_question_marks_before_a_comment() -> None:
+    """Text full of '?' and '!' before a comment that holds '</record>'."""
+    metadata = (DC_OPEN + "<dc:identifier>" + "http://x.example/?id=1&amp;q=?! " * 60
+                + "</dc:identifier><!-- </record> --><dc:title>t</dc:title></oai_dc:dc>")
+    recs = [record("oai:x:1", metadata=metadata), record("oai:x:2")]
+    assert _spans(page(*recs)) == recs

@@ -169,36 +169,44 @@ class _RecordEnds:
     """Finds where each record of one page ends, by ``str.find`` rather than ``re``.
 
     ``re`` would visit every character of the metadata; ``str.find`` runs at memchr speed.
-    The next ``"record"``, ``"<!"`` and ``"<?"`` positions are remembered across the
-    records of the page, so a page without PIs is searched for ``"<?"`` once, not once per
-    record.  Comments, CDATA sections and PIs are stepped over whole, since a
+    The next ``"<!"``/``"<?"`` position is remembered across the records of the page, so a
+    page without comments, CDATA or PIs in its records is searched for them once, not once
+    per record.  Comments, CDATA sections and PIs are stepped over whole, since a
     ``<record>`` written inside them is text.
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._next: dict[str, int] = {"record": 0, "<!": 0, "<?": 0}
+        self._markup = 0  # first "<!" or "<?" at or after the last position asked; -1: none
 
-    def _find(self, needle: str, pos: int) -> int:
-        at = self._next[needle]
+    def _next_markup(self, pos: int) -> int:
+        at = self._markup
         if at != -1 and at < pos:  # -1 means none left in the page: stays so
-            at = self._next[needle] = self.text.find(needle, pos)
+            bang, query = _find_after_lt(self.text, "!", pos), _find_after_lt(self.text, "?", pos)
+            at = self._markup = (min(bang, query) if bang != -1 and query != -1
+                                 else max(bang, query))
         return at
 
     def end(self, pos: int, start: int) -> int:
         """Offset just past the end tag closing the record whose start tag ends at ``pos``."""
-        text, match = self.text, _RECORD_TAG.match
+        text = self.text
+        find, rfind, match = text.find, text.rfind, _RECORD_TAG.match
         depth = 1
         while True:
-            name = self._find("record", pos)
+            name = find("record", pos)
             if name == -1:
                 raise StructureError("record never closed (truncated?)", start)
-            markup = min((at for at in (self._find("<!", pos), self._find("<?", pos)) if at != -1),
-                         default=-1)
+            markup = self._next_markup(pos)
             if markup != -1 and markup < name:
                 pos = self._skip_markup(markup, start)
                 continue
-            tag = match(text, text.rfind("<", 0, name))
+            if text[name - 2:name] == "</" and text.startswith(">", name + 6):
+                pos = name + 7  # the usual unprefixed end tag, without a regex
+                depth -= 1
+                if depth == 0:
+                    return pos
+                continue
+            tag = match(text, rfind("<", 0, name))
             if tag is None or tag.start("name") != name:
                 pos = name + 6  # the word in text, or a longer name such as <recordInfo>
                 continue
@@ -221,6 +229,19 @@ class _RecordEnds:
                     raise StructureError(f"{opener} never closed inside a record", at)
                 return close + len(closer)
         return at + 2  # some other "<!": not ours to judge, the record's parse will
+
+
+def _find_after_lt(text: str, char: str, pos: int) -> int:
+    """``text.find("<" + char, pos)``, found by its second character: ``str.find`` of one
+    character runs at memchr speed, of two it is several times slower, and pages seldom hold
+    a ``!`` or ``?`` that does not start markup.  Past a few misses the plain search is used."""
+    find = text.find
+    at = find(char, pos + 1)
+    for _ in range(32):
+        if at == -1 or text[at - 1] == "<":
+            return at - 1 if at != -1 else -1
+        at = find(char, at + 1)
+    return find("<" + char, at - 1)
 
 
 def _record_span(text: str, start: int, end: int, name: str, attrs: str,
