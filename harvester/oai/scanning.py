@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 RECORD_PARENTS = frozenset({"ListRecords", "GetRecord"})
 
@@ -55,8 +56,9 @@ class StructureError(ValueError):
         super().__init__(f"{message} at offset {offset}")
 
 
-@dataclass(frozen=True)
-class RecordSpan:
+class RecordSpan(NamedTuple):
+    """One record of the page (a tuple: a page makes a hundred of these per request)."""
+
     start: int  # offset of "<" of the record's start tag
     end: int  # offset just past its end tag
     xml: str  # the span, with inherited namespace declarations inserted
