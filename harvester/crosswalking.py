@@ -9,6 +9,7 @@ index must see gets an outbox row in the same transaction (no dual writes).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import multiprocessing
@@ -296,16 +297,26 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         stage = CrosswalkStage(engine, settings)
         return [stage.map_pending(src, force=True) for src in sources]
+    from mappings.normalisers.preload import preload
+
     for src in sources:  # compiled once here, inherited by every worker
         _crosswalk(src)
+    preload()  # the vocabulary tables too, instead of once per worker
     engine.dispose()  # no pooled connection may cross the fork
     ctx = multiprocessing.get_context("fork")
     results = ctx.Queue()
     procs = [ctx.Process(target=_remap_worker, name=f"ichlinks-remap-{k}", daemon=True,
                          args=(settings, [s.name for s in sources], (k, workers), results))
              for k in range(workers)]
-    for proc in procs:
-        proc.start()
+    # Everything alive now is inherited and outlives the worker's batches: frozen, the
+    # workers' collector never walks it (every full collection walked all inherited objects,
+    # and writing their GC headers copied the parent's pages into each worker).
+    gc.freeze()
+    try:
+        for proc in procs:
+            proc.start()
+    finally:
+        gc.unfreeze()
     answers: list[Any] = []
     try:
         while len(answers) < len(procs):
