@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -68,11 +69,14 @@ def _child_items(env: Env, wanted: frozenset[str]) -> dict[Any, list[Item]]:
     """
     index: dict[Any, list[Item]] = {}
     escaped = None
+    normalize = unicodedata.normalize
     for node in env.root:
         tag = node.tag
         if tag not in wanted:
             continue
-        text = clean_text((node.text or "") if not len(node) else "".join(node.itertext()))
+        # clean_text, inline: this runs for every child of every record.
+        text = normalize("NFC", (node.text or "") if not len(node)
+                         else "".join(node.itertext())).strip()
         if not text:
             # RDF/XML: an empty property element's value is the resource it points to.
             text = clean_text(node.get(_RDF_RESOURCE) or node.get(_RDF_ABOUT) or "")

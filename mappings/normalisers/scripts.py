@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import functools
 import unicodedata
-from collections import Counter
 
 # (first code point, last code point, ISO 15924) — sorted by first code point.
 _RANGES: tuple[tuple[int, int, str], ...] = (
@@ -96,7 +95,7 @@ def script_of(ch: str) -> str | None:
 
 _CODES = sorted({code for _, _, code in _RANGES})
 # Each script stands for one private-use character in translated text, so that counting the
-# letters of a text is one str.translate and one Counter, both in C.
+# letters of a text is one str.translate and a str.count per script, all in C.
 _TAG = {code: chr(0xE000 + i) for i, code in enumerate(_CODES)}
 _CODE_OF_TAG = {tag: code for code, tag in _TAG.items()}
 
@@ -120,10 +119,14 @@ def script_counts(s: str) -> tuple[tuple[str, int], ...]:
     """(script, letters) pairs, most letters first; Han merged into Jpan/Kore as explained in
     the module docstring. Cached: a title is often looked at by several normalisers."""
     counts: dict[str, int] = {}
-    for tag, n in Counter(s.translate(_script_table())).items():
+    tagged = s.translate(_script_table())
+    # What collections.Counter gives, in the same first-seen order (ties keep it when sorted
+    # below), without its Python-level update: the translated text holds a few distinct
+    # characters (one per script), so one str.count each is cheaper.
+    for tag in dict.fromkeys(tagged):
         code = _CODE_OF_TAG.get(tag)  # characters outside the table come through unchanged
         if code is not None:
-            counts[code] = n
+            counts[code] = tagged.count(tag)
     kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
     if kana:
         counts["Jpan"] = counts.get("Jpan", 0) + kana + counts.pop("Hani", 0)

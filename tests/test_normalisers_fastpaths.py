@@ -1,0 +1,41 @@
+"""Normalisers' fast paths agree with the plain computation they replace."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mappings.normalisers import scripts
+
+# Letters of many scripts, marks, digits, punctuation, spaces and astral characters.
+_ALPHABET = st.sampled_from(
+    list("Pansori Hát xoan Қазақ күй Монгол ᠮᠣᠩᠭᠣᠯ 판소리를 歌舞伎 かぶき カブキ ภาษาไทย हिन्दी")
+    + ["\u0301", "\u0e31", "\u093f", "1", ".", "\u3000", "\U00020000", "\U0001b000", "\U0001f600"])
+
+
+def _script_counts_with_counter(s: str) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for tag, n in Counter(s.translate(scripts._script_table())).items():
+        code = scripts._CODE_OF_TAG.get(tag)
+        if code is not None:
+            counts[code] = n
+    kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
+    if kana:
+        counts["Jpan"] = counts.get("Jpan", 0) + kana + counts.pop("Hani", 0)
+    hangul = counts.pop("Hang", 0)
+    if hangul:
+        counts["Kore"] = counts.get("Kore", 0) + hangul + counts.pop("Hani", 0)
+    return tuple(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=80))
+def test_script_counts_agrees_with_a_counter(text: str) -> None:
+    assert scripts.script_counts.__wrapped__(text) == _script_counts_with_counter(text)
+
+
+def test_script_counts_ties_keep_first_seen_order() -> None:
+    assert [code for code, _ in scripts.script_counts.__wrapped__("ab αβ")] == ["Latn", "Grek"]
+    assert [code for code, _ in scripts.script_counts.__wrapped__("αβ ab")] == ["Grek", "Latn"]
