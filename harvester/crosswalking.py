@@ -27,6 +27,7 @@ from sqlalchemy.orm import sessionmaker
 
 from harvester.config import Settings, SourceConfig
 from harvester.errors import ConfigError, StoreError
+from harvester.forking import fork_is_safe
 from harvester.store.checkpoints import utcnow
 from harvester.store.models import Diagnostic, IchRecord, Outbox, RawRecord
 
@@ -290,10 +291,12 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     Mapping is pure Python and bound by one core, so with two or more cores the records are
     shared out by id between forked worker processes (each maps ``id % n == k`` with its own
     connection, the same crash-safe batches as always) and their summaries are added up.
+    Left to itself (``workers=None``) it forks only from a single-threaded process (see
+    :mod:`harvester.forking`).
     """
     sources = list(sources)
     if workers is None:
-        workers = min(os.cpu_count() or 1, MAX_REMAP_WORKERS)
+        workers = min(os.cpu_count() or 1, MAX_REMAP_WORKERS) if fork_is_safe() else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         stage = CrosswalkStage(engine, settings)
         return [stage.map_pending(src, force=True) for src in sources]

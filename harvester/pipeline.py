@@ -22,6 +22,7 @@ from typing import Any
 
 from harvester.config import Settings, SourceConfig
 from harvester.crosswalking import CrosswalkStage
+from harvester.forking import fork_is_safe
 from harvester.harvest import HarvestResult
 from harvester.progress import TerminalProgress
 from harvester.relay import relay_outbox
@@ -43,7 +44,12 @@ def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
     sources = select_sources(settings, names)
     engine = open_store(settings.store)
     stage = CrosswalkStage(engine, settings)
-    use_follower = (follower if follower is not None else (os.cpu_count() or 1) >= 2) and bool(sources)
+    if follower is None:
+        follower = (os.cpu_count() or 1) >= 2 and fork_is_safe()
+        if not follower and threading.active_count() > 1:
+            log.info("crosswalk and index relay run in this process: %d other threads are alive, "
+                     "and forking beside them is not safe", threading.active_count() - 1)
+    use_follower = follower and bool(sources)
     mapper = relayer = None
     mapped = relayed = None
     if use_follower:

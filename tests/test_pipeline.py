@@ -251,3 +251,41 @@ def test_parallel_remap_maps_every_record_once_as_a_single_process_does(
     [again] = remap(engine, settings, sources, workers=2)
     assert again.changed == 0 and again.unchanged == 90
     engine.dispose()
+
+
+def test_no_fork_beside_other_threads(store_url: str, oai_server: Any, tmp_path: Path,
+                                      caplog: pytest.LogCaptureFixture,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A harvest started from a thread of a busy process (scheduler, HTTP service) maps and
+    relays in-process: a child forked beside other threads can hang on a lock one of them held."""
+    import multiprocessing
+    import threading
+
+    from harvester.forking import fork_is_safe
+
+    forks: list[str] = []
+    real = multiprocessing.get_context
+
+    def counting(method: str | None = None) -> Any:
+        forks.append(str(method))
+        return real(method)
+
+    release = threading.Event()
+    bystander = threading.Thread(target=release.wait, name="bystander", daemon=True)
+    bystander.start()
+    try:
+        assert not fork_is_safe()
+        monkeypatch.setattr(multiprocessing, "get_context", counting)
+        records = make_records(30, deleted_every=7)
+        with caplog.at_level("INFO", logger="ichlinks.pipeline"):
+            settings, engine = _harvested(records, store_url, oai_server, tmp_path, page_size=10)
+        summaries = remap(engine, settings, list(settings.sources.values()))
+    finally:
+        release.set()
+        bystander.join()
+    assert forks == []
+    assert "forking beside them is not safe" in caplog.text
+    live = sum(1 for r in records if not r.deleted)
+    assert counts(engine) == {"published": live, "outbox": 0}
+    assert [s.mapped for s in summaries] == [len(records)]
+    engine.dispose()
