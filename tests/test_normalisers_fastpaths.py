@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mappings.normalisers import scripts
+from mappings.normalisers import folding, scripts
 
 # Letters of many scripts, marks, digits, punctuation, spaces and astral characters.
 _ALPHABET = st.sampled_from(
@@ -39,3 +40,24 @@ def test_script_counts_agrees_with_a_counter(text: str) -> None:
 def test_script_counts_ties_keep_first_seen_order() -> None:
     assert [code for code, _ in scripts.script_counts.__wrapped__("ab αβ")] == ["Latn", "Grek"]
     assert [code for code, _ in scripts.script_counts.__wrapped__("αβ ab")] == ["Grek", "Latn"]
+
+
+def test_script_table_says_what_script_of_says() -> None:
+    expected: dict[int, str | None] = {}
+    for cp in range(0x10000):
+        code = scripts.script_of(chr(cp))
+        expected[cp] = scripts._TAG[code] if code is not None else None
+    for first, last, code in scripts._RANGES:
+        if first >= 0x10000:
+            for cp in range(first, last + 1):
+                expected[cp] = scripts._TAG[code]
+    table = scripts._script_table.__wrapped__()
+    assert table == expected
+    assert list(table) == list(expected)
+
+
+def test_separator_table_is_punctuation_symbols_spaces_controls_and_modifier_letters() -> None:
+    expected = {cp: None for cp in range(0x10000)
+                if unicodedata.category(chr(cp))[0] in "PZSC"
+                or unicodedata.category(chr(cp)) == "Lm"}
+    assert folding._separators.__wrapped__() == expected

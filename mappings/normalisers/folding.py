@@ -42,11 +42,10 @@ _LATIN_DIACRITICS = re.compile(r"(?<=[a-z])[\u0300-\u036f]+")
 def _separators() -> dict[int, None]:
     """Translate table deleting punctuation, symbols, spaces, controls and modifier letters
     (the Basic Multilingual Plane is enough: that is where all of them that occur in names live)."""
-    return {
-        cp: None
-        for cp in range(0x10000)
-        if unicodedata.category(chr(cp))[0] in "PZSC" or unicodedata.category(chr(cp)) == "Lm"
-    }
+    category = unicodedata.category
+    # One category lookup per code point: every process that maps records builds this table.
+    return dict.fromkeys(cp for cp in range(0x10000)
+                         if (c := category(chr(cp)))[0] in "PZSC" or c == "Lm")
 
 
 @functools.lru_cache(maxsize=65536)

@@ -102,15 +102,21 @@ _CODE_OF_TAG = {tag: code for code, tag in _TAG.items()}
 
 @functools.cache
 def _script_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    for cp in range(0x10000):
-        ch = chr(cp)
-        code = script_of(ch)
-        table[cp] = _TAG[code] if code is not None else None
+    """What :func:`script_of` says of every BMP character (None deletes it), plus the
+    supplementary ranges; built from the ranges rather than by a search per code point,
+    because every process that maps records builds it (a test holds the two to each other)."""
+    table: dict[int, str | None] = dict.fromkeys(range(0x10000))
+    category = unicodedata.category
     for first, last, code in _RANGES:
+        tag = _TAG[code]
         if first >= 0x10000:  # supplementary planes: Han extensions, historic kana
             for cp in range(first, last + 1):
-                table[cp] = _TAG[code]
+                table[cp] = tag
+            continue
+        for cp in range(first, last + 1):
+            ch = chr(cp)
+            if ch.isalpha() or category(ch)[0] == "M":
+                table[cp] = tag
     return table
 
 
