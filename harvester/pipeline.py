@@ -45,8 +45,9 @@ def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
     engine = open_store(settings.store)
     stage = CrosswalkStage(engine, settings)
     if follower is None:
-        follower = (os.cpu_count() or 1) >= 2 and fork_is_safe()
-        if not follower and threading.active_count() > 1:
+        multi_core = (os.cpu_count() or 1) >= 2
+        follower = multi_core and fork_is_safe()
+        if multi_core and not follower and threading.active_count() > 1:
             log.info("crosswalk and index relay run in this process: %d other threads are alive, "
                      "and forking beside them is not safe", threading.active_count() - 1)
     use_follower = follower and bool(sources)
