@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -69,14 +68,11 @@ def _child_items(env: Env, wanted: frozenset[str]) -> dict[Any, list[Item]]:
     """
     index: dict[Any, list[Item]] = {}
     escaped = None
-    normalize = unicodedata.normalize
     for node in env.root:
         tag = node.tag
         if tag not in wanted:
             continue
-        # clean_text, inline: this runs for every child of every record.
-        text = normalize("NFC", (node.text or "") if not len(node)
-                         else "".join(node.itertext())).strip()
+        text = clean_text((node.text or "") if not len(node) else "".join(node.itertext()))
         if not text:
             # RDF/XML: an empty property element's value is the resource it points to.
             text = clean_text(node.get(_RDF_RESOURCE) or node.get(_RDF_ABOUT) or "")

@@ -22,13 +22,7 @@ def _script_counts_with_counter(s: str) -> tuple[tuple[str, int], ...]:
         code = scripts._CODE_OF_TAG.get(tag)
         if code is not None:
             counts[code] = n
-    kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
-    if kana:
-        counts["Jpan"] = counts.get("Jpan", 0) + kana + counts.pop("Hani", 0)
-    hangul = counts.pop("Hang", 0)
-    if hangul:
-        counts["Kore"] = counts.get("Kore", 0) + hangul + counts.pop("Hani", 0)
-    return tuple(sorted(counts.items(), key=lambda item: -item[1]))
+    return scripts._ranked(counts)
 
 
 @settings(max_examples=300, deadline=None)

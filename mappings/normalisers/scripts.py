@@ -133,6 +133,11 @@ def script_counts(s: str) -> tuple[tuple[str, int], ...]:
         code = _CODE_OF_TAG.get(tag)  # characters outside the table come through unchanged
         if code is not None:
             counts[code] = tagged.count(tag)
+    return _ranked(counts)
+
+
+def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """Letters per script, Han merged into Jpan/Kore, most first (ties in insertion order)."""
     kana = counts.pop("Hira", 0) + counts.pop("Kana", 0)
     if kana:
         counts["Jpan"] = counts.get("Jpan", 0) + kana + counts.pop("Hani", 0)
