@@ -99,6 +99,8 @@ class HarvestConfig:
     user_agent: str = "ichLinks-Harvester/0.1 (+https://ichlinks.example)"
     concurrency: int = 4
     max_empty_pages: int = 20
+    # Pages whose fingerprint the store knows are not parsed (harvester.store.page_memos).
+    recognise_unchanged_pages: bool = True
 
 
 @dataclass(frozen=True)
@@ -455,6 +457,7 @@ def parse_settings(text: str, path: str = "<config>") -> Settings:
                                       check=lambda v: None if 1 <= v <= 64 else "must be 1..64"),
             max_empty_pages=harvest_r.get("max_empty_pages", int, 20,
                                           check=lambda v: None if v >= 1 else "must be >= 1"),
+            recognise_unchanged_pages=harvest_r.get("recognise_unchanged_pages", bool, True),
         )
         harvest_r.finish()
     root.finish()

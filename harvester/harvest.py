@@ -28,12 +28,13 @@ from sqlalchemy.orm import sessionmaker
 from harvester.config import HarvestConfig, SourceConfig
 from harvester.errors import (BadArgument, BadResumptionToken, HarvestError, HarvestLoopError,
                               IchlinksError, StoreError, VanishedSet)
-from harvester.oai.client import HostPools, OAIClient, Page
+from harvester.oai.client import HostPools, OAIClient, Page, Recognise
 from harvester.oai.response import OAIResponse
 from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.oai.retry import RetryPolicy
 from harvester.store.checkpoints import (load_checkpoint, save_repository, source_state,
                                          start_run, update_run, utcnow)
+from harvester.store import page_memos
 from harvester.store.models import Checkpoint, RawRecord
 from harvester.store.raw import PageCounts, StoredChange, store_page
 from harvester.store.statistics import GrowthAnalyzer
@@ -67,8 +68,10 @@ class HarvestResult:
     requests: int = 0
     run_id: int | None = None
     notes: list[str] = field(default_factory=list)
+    recognised_pages: int = 0  # pages known by fingerprint, their records not parsed
 
     def add(self, counts: PageCounts) -> None:
+        self.recognised_pages += counts.recognised
         self.records += counts.records
         self.new += counts.new
         self.updated += counts.updated
@@ -217,6 +220,12 @@ class Harvester:
             statistics.finish()
             if full_running and all_complete:
                 self._finish_full(source, result, epoch, policy, allow_mass_delete)
+            # A complete full list met every page that still exists; a run that did not
+            # look pages up (recognition switched off) says nothing about which are gone.
+            met_every_page = (full_running and all_complete
+                              and self.settings.recognise_unchanged_pages)
+            with self.sessions.begin() as s:
+                page_memos.prune(s, source.name, unused_before=epoch if met_every_page else None)
             if set_errors:
                 every_set_failed = len(set_errors) == len(source.sets)
                 result.status = "failed" if every_set_failed else "partial"
@@ -252,9 +261,11 @@ class Harvester:
             log.error("%s: cannot record the end of the run: %s", source.name, exc)
             if result.status == "ok":
                 result.status, result.error = "failed", f"store failed: {exc}"
-        log.info("%s: %s, %d records (%d new, %d updated, %d unchanged, %d deleted, %d failed) in %.1fs",
+        log.info("%s: %s, %d records (%d new, %d updated, %d unchanged, %d deleted, %d failed) in %.1fs%s",
                  source.name, result.status, result.records, result.new, result.updated,
-                 result.unchanged, result.deleted, result.failed, result.duration_s)
+                 result.unchanged, result.deleted, result.failed, result.duration_s,
+                 f"; {result.recognised_pages} of {result.pages} pages recognised unchanged by "
+                 "fingerprint" if result.recognised_pages else "")
         return result
 
     # -- one (source, set, prefix) window -------------------------------------------
@@ -333,11 +344,13 @@ class Harvester:
         restarts = 0
         recent_tokens: deque[str] = deque(maxlen=1000)
         empty_run = 0
+        recognise = (self._recogniser(source) if self.settings.recognise_unchanged_pages
+                     else None)
         while True:
             try:
                 page = client.list_page("ListRecords", metadata_prefix=source.metadata_prefix,
                                         set_spec=set_spec, from_=window_from, token=token,
-                                        defer_records=True)
+                                        defer_records=True, recognise=recognise)
             except BadResumptionToken as exc:
                 restarts += 1
                 if restarts > MAX_TOKEN_RESTARTS or token is None:
@@ -353,7 +366,8 @@ class Harvester:
                                   "were neither harvested nor tombstoned",
                                   source=source.name, url=page.url, verb="ListRecords")
             next_token = page.token
-            records = [] if page.empty else _with_page_diagnostics(page.response)
+            recognised = page.recognised is not None
+            records = [] if page.empty or recognised else _with_page_diagnostics(page.response)
             if next_token is not None:
                 digest = hashlib.sha256(next_token.encode("utf-8")).hexdigest()
                 if next_token == token or digest in recent_tokens:
@@ -361,7 +375,7 @@ class Harvester:
                                            "stopping instead of looping", source=source.name,
                                            url=page.url, verb="ListRecords", token=next_token)
                 recent_tokens.append(digest)
-                empty_run = empty_run + 1 if not records else 0
+                empty_run = empty_run + 1 if not (records or recognised) else 0
                 if empty_run > self.settings.max_empty_pages:
                     raise HarvestLoopError(f"{empty_run} pages in a row without records; stopping",
                                            source=source.name, url=page.url, verb="ListRecords",
@@ -371,6 +385,21 @@ class Harvester:
                 return
             token = next_token
 
+    def _recogniser(self, source: SourceConfig) -> Recognise:
+        """Asks the store, from the prefetch thread, whether it knows a page's fingerprint.
+
+        Only a hint that spares the parse: :meth:`_commit_page` confirms it in the page's
+        own transaction.  A store that cannot answer just means the page is parsed.
+        """
+        def recognise(digest: str) -> page_memos.KnownPage | None:
+            try:
+                with self.engine.connect() as conn:
+                    return page_memos.lookup(conn, source.name, source.metadata_prefix, digest)
+            except SQLAlchemyError as exc:
+                log.debug("%s: page memo look-up failed, parsing the page: %s", source.name, exc)
+                return None
+        return recognise
+
     def _commit_page(self, source: SourceConfig, set_spec: str | None, page: Page,
                      records: Sequence[Any], next_token: str | None, epoch: int,
                      run_id: int | None, *, mark_seen: bool = True) -> PageCounts:
@@ -378,14 +407,37 @@ class Harvester:
         key = (source.name, set_spec or "", source.metadata_prefix)
         try:
             with self.sessions.begin() as s:
-                counts = store_page(s, source=source.name, metadata_prefix=source.metadata_prefix,
-                                    records=records, now=now, epoch=epoch, run_id=run_id,
-                                    mark_seen=mark_seen)
+                known: page_memos.KnownPage | None = page.recognised
+                usable_date = _usable_date(page.response.response_date)
+                if known is not None and (
+                        (usable_date is None and known.max_datestamp is None)
+                        or not page_memos.confirm(s, source.name, source.metadata_prefix, known,
+                                                  epoch)):
+                    # Out of date since the look-up (an earlier page rewrote a row), or no
+                    # date for the window: parse the page after all.
+                    known, page = None, page.parsed_in_full()
+                    records = _with_page_diagnostics(page.response)
+                if known is not None:
+                    counts = PageCounts(records=known.records, failed=known.failed,
+                                        unchanged=known.records - known.failed, recognised=True)
+                    if mark_seen and (epoch or run_id is not None):
+                        page_memos.stamp_seen(s, known, epoch, run_id)
+                    fallback_date = known.max_datestamp
+                else:
+                    counts = store_page(s, source=source.name,
+                                        metadata_prefix=source.metadata_prefix, records=records,
+                                        now=now, epoch=epoch, run_id=run_id, mark_seen=mark_seen)
+                    fallback_date = None if usable_date else _max_datestamp(records)
+                    if (page.fingerprint and counts.records
+                            and len(counts.raw_ids) == counts.records
+                            and not page.response.diagnostics):
+                        page_memos.remember(s, source.name, source.metadata_prefix,
+                                            page.fingerprint, records=counts.records,
+                                            failed=counts.failed, max_datestamp=fallback_date,
+                                            raw_ids=counts.raw_ids, epoch=epoch)
                 # One UPDATE, no read: this runs for every page of every harvest.
                 c = Checkpoint.__table__.c
-                start = func.coalesce(c.window_start,
-                                      _usable_date(page.response.response_date)
-                                      or _max_datestamp(records), c.window_from)
+                start = func.coalesce(c.window_start, usable_date or fallback_date, c.window_from)
                 tok = page.response.token
                 values: dict[str, Any] = {
                     "window_start": start, "pages": c.pages + 1,
@@ -442,6 +494,8 @@ class Harvester:
                             chunk = ids[start:start + 500]
                             s.execute(update(RawRecord).where(RawRecord.id.in_(chunk))
                                       .values(deleted=True, updated_at=now))
+                        if ids:
+                            page_memos.rows_rewritten(s, source.name)
                         result.deleted += len(ids)
                         log.info("%s: tombstoned %d records missing from the full list", source.name, len(ids))
             state = source_state(s, source.name)

@@ -13,14 +13,15 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import httpx
 
 from harvester.errors import (HarvestError, HTTPStatusError, MalformedResponse, NoRecordsMatch,
                               OAIProtocolError, TransportError, oai_error)
+from harvester.oai.fingerprint import PageFingerprint, page_fingerprint
 from harvester.oai.response import OAIResponse, RawRecord, parse_response
 from harvester.oai.retry import RetryPolicy, parse_retry_after
 
@@ -71,18 +72,53 @@ class HostPools:
         self.close()
 
 
+# Given a page's fingerprint, what the store knows of that page (None: nothing).
+Recognise = Callable[[str], Any]
+
+
 @dataclass(frozen=True)
 class Page:
-    """One list response: what the harvest loop needs, nothing more."""
+    """One list response: what the harvest loop needs, nothing more.
+
+    ``fingerprint`` is set for plain ListRecords pages (see :mod:`.fingerprint`).  When
+    ``recognised`` is set, the caller's ``recognise`` knew the fingerprint and only the
+    envelope was read: ``response`` holds no records, and :meth:`parsed_in_full` reads them
+    from ``body`` should the caller find the knowledge out of date.
+    """
 
     response: OAIResponse
     url: str
     empty: bool  # noRecordsMatch
+    fingerprint: str | None = None
+    recognised: Any = None
+    body: bytes | None = field(default=None, repr=False)
+    charset: str | None = None
 
     @property
     def token(self) -> str | None:
         tok = self.response.token
         return tok.value if tok is not None and tok.value else None
+
+    def parsed_in_full(self) -> Page:
+        """This page with its records parsed (deferred), as if it had not been recognised."""
+        if self.recognised is None or self.body is None:
+            return self
+        try:
+            response = parse_response(self.body, http_charset=self.charset, defer_records=True)
+        except MalformedResponse as exc:
+            exc.url, exc.verb = self.url, "ListRecords"
+            raise
+        return Page(response=response, url=self.url, empty=self.empty,
+                    fingerprint=self.fingerprint)
+
+
+class _Exchange(NamedTuple):
+    response: OAIResponse
+    url: str
+    fingerprint: str | None = None
+    recognised: Any = None
+    body: bytes | None = None
+    charset: str | None = None
 
 
 class _TooLarge(ValueError):
@@ -134,6 +170,20 @@ def _decompress(body: bytes, encoding: str, limit: int = MAX_BODY_BYTES) -> tupl
             return body, f"Content-Encoding {encoding} declared but the body is not compressed"
         raise ValueError(f"cannot decode Content-Encoding {encoding}: {exc}") from exc
     return body, f"unknown Content-Encoding {encoding!r} ignored"
+
+
+def _read_recognised(found: PageFingerprint, charset: str | None, known: Any,
+                     body: bytes) -> _Exchange | None:
+    """The page read from its envelope alone, since the caller knows its records.
+
+    The envelope must read as a clean ListRecords answer (no error, no repair, no record
+    left in it); anything else is parsed whole, as if nothing were known.
+    """
+    response = parse_response(found.envelope, http_charset=charset)
+    if (response.verb != "ListRecords" or response.records or response.errors
+            or response.diagnostics):
+        return None
+    return _Exchange(response, "", found.digest, known, body, charset)
 
 
 class OAIClient:
@@ -235,14 +285,28 @@ class OAIClient:
         Returns the parsed response even when it carries an OAI error; see :meth:`call`.
         ``defer_records``: see :func:`parse_response`.
         """
+        exchange = self._exchange(verb, params, defer_records=defer_records)
+        return exchange.response, exchange.url
+
+    def _exchange(self, verb: str, params: Mapping[str, str | None], *,
+                  defer_records: bool = False, recognise: Recognise | None = None) -> _Exchange:
         clean = {k: v for k, v in params.items() if v is not None}
         attempt = 0
         while True:
             try:
                 body, charset, url = self._fetch(verb, clean)
                 try:
-                    return parse_response(body, http_charset=charset,
-                                          defer_records=defer_records), url
+                    found = page_fingerprint(body, charset) if recognise is not None else None
+                    if found is not None and recognise is not None:
+                        known = recognise(found.digest)
+                        read = (_read_recognised(found, charset, known, body)
+                                if known is not None else None)
+                        if read is not None:
+                            return read._replace(url=url)
+                    remember = found is not None and found.worth_remembering(body)
+                    return _Exchange(parse_response(body, http_charset=charset,
+                                                    defer_records=defer_records), url,
+                                     found.digest if found is not None and remember else None)
                 except MalformedResponse as exc:
                     exc.source, exc.url, exc.verb = self.source, url, verb
                     exc.token = clean.get("resumptionToken")
@@ -261,20 +325,26 @@ class OAIClient:
     def call(self, verb: str, *, defer_records: bool = False,
              **params: str) -> tuple[OAIResponse, str, bool]:
         """A request whose OAI errors are raised; ``noRecordsMatch`` is an empty result."""
-        response, url = self.request(verb, defer_records=defer_records, **params)
+        exchange, empty = self._call(verb, params, defer_records=defer_records)
+        return exchange.response, exchange.url, empty
+
+    def _call(self, verb: str, params: Mapping[str, str | None], *, defer_records: bool = False,
+              recognise: Recognise | None = None) -> tuple[_Exchange, bool]:
+        exchange = self._exchange(verb, params, defer_records=defer_records, recognise=recognise)
+        response, url = exchange.response, exchange.url
         if response.errors:
             code, message = response.errors[0]
             ctx = {"source": self.source, "url": url, "verb": verb,
                    "token": params.get("resumptionToken"), "identifier": params.get("identifier")}
             err = oai_error(code, message, **ctx)
             if isinstance(err, NoRecordsMatch):
-                return response, url, True
+                return exchange, True
             raise err
         if response.verb is not None and response.verb != verb:
             raise MalformedResponse(f"asked for {verb} but the response holds {response.verb}",
                                     source=self.source, url=url, verb=verb,
                                     token=params.get("resumptionToken"))
-        return response, url, False
+        return exchange, False
 
     # -- the six verbs -----------------------------------------------------------------
     def identify(self) -> dict[str, Any]:
@@ -314,10 +384,13 @@ class OAIClient:
 
     def list_page(self, verb: str, *, metadata_prefix: str | None = None, set_spec: str | None = None,
                   from_: str | None = None, until: str | None = None,
-                  token: str | None = None, defer_records: bool = False) -> Page:
+                  token: str | None = None, defer_records: bool = False,
+                  recognise: Recognise | None = None) -> Page:
         """One page of ListRecords/ListIdentifiers (spec 3.5: a token excludes other arguments).
 
         ``defer_records`` leaves clean records unparsed until used (see :class:`DeferredRecord`).
+        ``recognise`` is asked about the page's fingerprint; when it knows the page, the
+        records are not parsed at all (see :class:`Page`).
         """
         if token:
             params = {"resumptionToken": token}
@@ -329,8 +402,11 @@ class OAIClient:
                 params["from"] = from_
             if until:
                 params["until"] = until
-        response, url, empty = self.call(verb, defer_records=defer_records, **params)
-        return Page(response=response, url=url, empty=empty)
+        exchange, empty = self._call(verb, params, defer_records=defer_records,
+                                     recognise=recognise if verb == "ListRecords" else None)
+        return Page(response=exchange.response, url=exchange.url, empty=empty,
+                    fingerprint=exchange.fingerprint, recognised=exchange.recognised,
+                    body=exchange.body, charset=exchange.charset)
 
     def get_record(self, identifier: str, metadata_prefix: str) -> RawRecord:
         response, url, _ = self.call("GetRecord", identifier=identifier, metadataPrefix=metadata_prefix)

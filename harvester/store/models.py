@@ -107,6 +107,30 @@ class SourceState(Base):
     full_in_progress: Mapped[bool] = mapped_column(Boolean, default=False)
     # The epoch in which unchanged rows were not stamped seen (see migration 0004).
     unmarked_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Moves whenever a stored raw record of the source is rewritten or tombstoned: a page
+    # memo from an earlier generation may describe rows that have changed since.
+    raw_generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class PageMemo(Base):
+    """A list page the store holds exactly, by fingerprint (``harvester.oai.fingerprint``).
+
+    Valid only while ``generation`` is the source's ``raw_generation``: new rows cannot
+    change what a memo describes, a rewritten or tombstoned row can.
+    """
+
+    __tablename__ = "page_memos"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    metadata_prefix: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    records: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    # Only kept for pages whose responseDate was unusable: it then dates the window.
+    max_datestamp: Mapped[str | None] = mapped_column(String(40))
+    raw_ids: Mapped[str] = mapped_column(Text)  # comma-separated, for the seen stamps
+    used_epoch: Mapped[int] = mapped_column(Integer)
 
 
 class HarvestRun(Base):

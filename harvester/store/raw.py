@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from harvester.oai.response import DeferredRecord
 from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.store.models import RawRecord
+from harvester.store.page_memos import rows_rewritten
 
 _CHUNK = 500
 _TABLE = RawRecord.__tablename__
@@ -44,6 +45,8 @@ class PageCounts:
     deleted: int = 0
     failed: int = 0
     changes: list[StoredChange] = field(default_factory=list)
+    raw_ids: list[int] = field(default_factory=list)  # the row of each distinct identifier
+    recognised: bool = False  # known by its fingerprint, not parsed (page_memos)
 
 
 def _lookup(session: Session, source: str, metadata_prefix: str, identifiers: Iterable[str],
@@ -204,10 +207,14 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                                   chunk).scalars().all()
             for rid, (rec, sha) in zip(ids, insert_recs[start:start + _CHUNK]):
                 counts.changes.append(StoredChange(rid, rec, sha, now))
+                counts.raw_ids.append(rid)
     if updates:
         stmt = (update(RawRecord).where(RawRecord.id == bindparam("b_id"))
                 .values({k: bindparam(k) for k in updates[0] if k != "b_id"}))
         session.connection().execute(stmt, updates)
+        rows_rewritten(session, source)
+        counts.raw_ids.extend(int(row["b_id"]) for row in updates)  # type: ignore[call-overload]
+    counts.raw_ids.extend(unchanged_ids)
     if unchanged_ids and mark_seen and (epoch or run_id is not None):
         for start in range(0, len(unchanged_ids), _CHUNK):
             session.execute(update(RawRecord)
