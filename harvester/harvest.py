@@ -69,9 +69,11 @@ class HarvestResult:
     run_id: int | None = None
     notes: list[str] = field(default_factory=list)
     recognised_pages: int = 0  # pages known by fingerprint, their records not parsed
+    rewritten: int = 0  # stored rows rewritten in place: a follower's cursor passes them by
 
     def add(self, counts: PageCounts) -> None:
         self.recognised_pages += counts.recognised
+        self.rewritten += counts.rewritten
         self.records += counts.records
         self.new += counts.new
         self.updated += counts.updated
@@ -497,6 +499,7 @@ class Harvester:
                         if ids:
                             page_memos.rows_rewritten(s, source.name)
                         result.deleted += len(ids)
+                        result.rewritten += len(ids)
                         log.info("%s: tombstoned %d records missing from the full list", source.name, len(ids))
             state = source_state(s, source.name)
             if state.full_epoch == epoch:

@@ -289,3 +289,40 @@ def test_no_fork_beside_other_threads(store_url: str, oai_server: Any, tmp_path:
     assert counts(engine) == {"published": live, "outbox": 0}
     assert [s.mapped for s in summaries] == [len(records)]
     engine.dispose()
+
+
+def test_the_final_sweep_runs_only_for_rows_the_follower_passes_by(
+        store_url: str, oai_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the follower's clean last pass, a source whose harvest rewrote no stored row is
+    not swept again; a row rewritten in place (below the follower's cursor) still is."""
+    from reliability_fixtures import changed
+
+    from harvester import crosswalking
+    from harvester.store.models import RawRecord
+
+    records = make_records(60)
+    server = oai_server(records, page_size=20)
+    settings = settings_for(tmp_path, store_url, server.base_url)
+    sweeps: list[str] = []
+    real = crosswalking.CrosswalkStage.map_pending
+
+    def counted(self: Any, source: Any, **kw: Any) -> Any:
+        sweeps.append(source.name)  # only this process's calls: the follower's are its own
+        return real(self, source, **kw)
+
+    monkeypatch.setattr(crosswalking.CrosswalkStage, "map_pending", counted)
+    for _ in range(2):
+        [result] = run_harvest(settings, [], full=True, follower=True)
+        assert result.status == "ok" and result.rewritten == 0
+    assert sweeps == []
+    edited = changed(records[3], records[3].datestamp, "edited in place")
+    server.repository.put(edited)
+    [result] = run_harvest(settings, [], full=True, follower=True)
+    assert result.updated == 1 and result.rewritten == 1
+    assert sweeps == ["kr-test"]
+    engine = open_store(settings.store)
+    with Session(engine) as s:
+        record = s.scalars(select(IchRecord.record).join(RawRecord, RawRecord.id == IchRecord.raw_id)
+                           .where(RawRecord.identifier == edited.identifier)).one()
+    assert "edited in place" in record
+    engine.dispose()

@@ -11,20 +11,30 @@ samples).
 from __future__ import annotations
 
 import re
+import types
 import warnings
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from lxml import etree
 
 from harvester.oai.diagnostics import WARNING, Diagnostic
 
-with warnings.catch_warnings():
-    # sickle/utils.py writes '(\{.*\})' in a plain string: compiling it without a cached .pyc
-    # warns (an error under "-W error" or pytest's filterwarnings = error).
-    warnings.simplefilter("ignore", DeprecationWarning)
-    warnings.simplefilter("ignore", SyntaxWarning)
-    from sickle import models as sickle_models
+
+@cache
+def _sickle_models() -> types.ModuleType:
+    """sickle's models, imported on first use: sickle brings requests along (~70 ms), and a
+    re-harvest whose pages are all recognised (``harvester.store.page_memos``) reads no
+    header, set or format at all."""
+    with warnings.catch_warnings():
+        # sickle/utils.py writes '(\{.*\})' in a plain string: compiling it without a cached
+        # .pyc warns (an error under "-W error" or pytest's filterwarnings = error).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        from sickle import models
+    return models
+
 
 VERBS = frozenset({"Identify", "ListMetadataFormats", "ListSets", "ListIdentifiers", "ListRecords",
                    "GetRecord"})
@@ -134,7 +144,7 @@ def read_header(element: etree._Element) -> Header:
     set_specs: list[str | None] = []
     if "}" in element.tag:
         try:
-            header = sickle_models.Header(element)
+            header = _sickle_models().Header(element)
             identifier, datestamp, set_specs = header.identifier, header.datestamp, header.setSpecs
         except _SICKLE_FAILURES:  # a namespace URI ElementPath cannot take, such as one with "}"
             identifier = None
@@ -157,7 +167,7 @@ def read_header(element: etree._Element) -> Header:
 def read_set(element: etree._Element) -> dict[str, str]:
     values: dict[str, str] = {}
     if "}" in element.tag:
-        found = _sickle_fields(sickle_models.Set, element)
+        found = _sickle_fields(_sickle_models().Set, element)
         for key in ("setSpec", "setName"):
             if found.get(key):
                 values[key] = (found[key][0] or "").strip()
@@ -178,7 +188,7 @@ def read_set(element: etree._Element) -> dict[str, str]:
 def read_format(element: etree._Element) -> dict[str, str]:
     values: dict[str, str] = {}
     if "}" in element.tag:
-        found = _sickle_fields(sickle_models.MetadataFormat, element)
+        found = _sickle_fields(_sickle_models().MetadataFormat, element)
         values = {k: (v[0] or "").strip() for k, v in found.items()
                   if k in ("metadataPrefix", "schema", "metadataNamespace") and v}
     for child in child_elements(element):

@@ -47,6 +47,7 @@ class PageCounts:
     changes: list[StoredChange] = field(default_factory=list)
     raw_ids: list[int] = field(default_factory=list)  # the row of each distinct identifier
     recognised: bool = False  # known by its fingerprint, not parsed (page_memos)
+    rewritten: int = 0  # stored rows rewritten in place (changed, deleted or failed again)
 
 
 def _lookup(session: Session, source: str, metadata_prefix: str, identifiers: Iterable[str],
@@ -213,6 +214,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 .values({k: bindparam(k) for k in updates[0] if k != "b_id"}))
         session.connection().execute(stmt, updates)
         rows_rewritten(session, source)
+        counts.rewritten = len(updates)
         counts.raw_ids.extend(int(row["b_id"]) for row in updates)  # type: ignore[call-overload]
     counts.raw_ids.extend(unchanged_ids)
     if unchanged_ids and mark_seen and (epoch or run_id is not None):
