@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -32,8 +32,8 @@ from harvester.oai.client import HostPools, OAIClient, Page, Recognise
 from harvester.oai.response import OAIResponse
 from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.oai.retry import RetryPolicy
-from harvester.store.checkpoints import (load_checkpoint, save_repository, source_state,
-                                         start_run, update_run, utcnow)
+from harvester.store.checkpoints import (advance_checkpoint, load_checkpoint, save_repository,
+                                         source_state, start_run, update_run, utcnow)
 from harvester.store import page_memos
 from harvester.store.models import Checkpoint, RawRecord
 from harvester.store.raw import PageCounts, StoredChange, store_page
@@ -437,23 +437,11 @@ class Harvester:
                                             page.fingerprint, records=counts.records,
                                             failed=counts.failed, max_datestamp=fallback_date,
                                             raw_ids=counts.raw_ids, epoch=epoch)
-                # One UPDATE, no read: this runs for every page of every harvest.
-                c = Checkpoint.__table__.c
-                start = func.coalesce(c.window_start, usable_date or fallback_date, c.window_from)
                 tok = page.response.token
-                values: dict[str, Any] = {
-                    "window_start": start, "pages": c.pages + 1,
-                    "cursor": tok.cursor if tok else None,
-                    "complete_list_size": tok.complete_list_size if tok else None,
-                    "updated_at": now, "token": next_token}
-                if next_token is None:
-                    values["in_progress"] = False
-                    values["high_water"] = func.coalesce(start, c.high_water)
-                    values["completed_epoch"] = case((c.mode == "full", epoch),
-                                                     else_=c.completed_epoch)
-                s.execute(update(Checkpoint.__table__)
-                          .where(c.source == key[0], c.set_spec == key[1],
-                                 c.metadata_prefix == key[2]).values(values))
+                advance_checkpoint(s, key, start=usable_date or fallback_date,
+                                   cursor=tok.cursor if tok else None,
+                                   complete_list_size=tok.complete_list_size if tok else None,
+                                   now=now, next_token=next_token, epoch=epoch)
         except SQLAlchemyError as exc:
             raise StoreError(f"{source.name}: cannot store page {page.url}: {exc}") from exc
         return counts

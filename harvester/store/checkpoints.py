@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from harvester.store.models import Checkpoint, HarvestRun, Repository, SourceState
@@ -29,6 +30,43 @@ def load_checkpoint(session: Session, source: str, set_spec: str | None,
         session.add(cp)
         session.flush()
     return cp
+
+
+@cache
+def _advance(last_page: bool) -> Update:
+    """The checkpoint UPDATE of one committed page, built once: it runs for every page of
+    every harvest, and building the expression cost more than running it."""
+    c = Checkpoint.__table__.c
+    start = func.coalesce(c.window_start, bindparam("b_start", type_=c.window_start.type),
+                          c.window_from)
+    values: dict[str, Any] = {
+        "window_start": start, "pages": c.pages + 1, "cursor": bindparam("b_cursor"),
+        "complete_list_size": bindparam("b_size"), "updated_at": bindparam("b_now"),
+        "token": bindparam("b_token")}
+    if last_page:
+        values["in_progress"] = False
+        values["high_water"] = func.coalesce(start, c.high_water)
+        values["completed_epoch"] = case((c.mode == "full", bindparam("b_epoch")),
+                                         else_=c.completed_epoch)
+    return (update(Checkpoint.__table__)
+            .where(c.source == bindparam("b_source"), c.set_spec == bindparam("b_set"),
+                   c.metadata_prefix == bindparam("b_prefix"))
+            .values(values))
+
+
+def advance_checkpoint(session: Session, key: tuple[str, str, str], *, start: str | None,
+                       cursor: int | None, complete_list_size: int | None, now: datetime,
+                       next_token: str | None, epoch: int) -> None:
+    """One page committed: count it, keep its token, and close the window after the last.
+
+    The window's start is set once, by its first page (``start``: the server's date for it).
+    """
+    params: dict[str, Any] = {"b_source": key[0], "b_set": key[1], "b_prefix": key[2],
+                              "b_start": start, "b_cursor": cursor, "b_size": complete_list_size,
+                              "b_now": now, "b_token": next_token}
+    if next_token is None:
+        params["b_epoch"] = epoch
+    session.execute(_advance(next_token is None), params)
 
 
 def source_state(session: Session, source: str) -> SourceState:
