@@ -32,9 +32,9 @@ from harvester.oai.client import HostPools, OAIClient, Page, Recognise
 from harvester.oai.response import OAIResponse
 from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.oai.retry import RetryPolicy
+from harvester.store import page_memos
 from harvester.store.checkpoints import (advance_checkpoint, load_checkpoint, save_repository,
                                          source_state, start_run, update_run, utcnow)
-from harvester.store import page_memos
 from harvester.store.models import Checkpoint, RawRecord
 from harvester.store.raw import PageCounts, StoredChange, store_page
 from harvester.store.statistics import GrowthAnalyzer

@@ -179,7 +179,10 @@ def _read_recognised(found: PageFingerprint, charset: str | None, known: Any,
     The envelope must read as a clean ListRecords answer (no error, no repair, no record
     left in it); anything else is parsed whole, as if nothing were known.
     """
-    response = parse_response(found.envelope, http_charset=charset)
+    try:
+        response = parse_response(found.envelope, http_charset=charset)
+    except MalformedResponse:
+        return None
     if (response.verb != "ListRecords" or response.records or response.errors
             or response.diagnostics):
         return None
