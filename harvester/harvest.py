@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -300,7 +300,9 @@ class Harvester:
                  window_from or "-", " (resuming)" if token else "")
         if self.stop.is_set():
             raise Stopped("stopped by signal before the window started")
-        pages = self._pages(client, source, set_spec, window_from, token, listed)
+        recogniser = (self._recogniser(source) if self.settings.recognise_unchanged_pages
+                      else None)
+        pages = self._pages(client, source, set_spec, window_from, token, listed, recogniser)
         if self.prefetch:
             pages = prefetched(pages)
         try:
@@ -333,10 +335,13 @@ class Harvester:
             close = getattr(pages, "close", None)
             if close is not None:
                 close()
+            if recogniser is not None:
+                recogniser.close()
         return True
 
     def _pages(self, client: OAIClient, source: SourceConfig, set_spec: str | None,
                window_from: str | None, token: str | None, listed: _ListedSets | None = None,
+               recognise: Recognise | None = None,
                ) -> Iterator[tuple[Page, list[Any], str | None]]:
         """The window's pages in order, each with its records and the token that follows it.
 
@@ -346,8 +351,6 @@ class Harvester:
         restarts = 0
         recent_tokens: deque[str] = deque(maxlen=1000)
         empty_run = 0
-        recognise = (self._recogniser(source) if self.settings.recognise_unchanged_pages
-                     else None)
         while True:
             try:
                 page = client.list_page("ListRecords", metadata_prefix=source.metadata_prefix,
@@ -387,20 +390,8 @@ class Harvester:
                 return
             token = next_token
 
-    def _recogniser(self, source: SourceConfig) -> Recognise:
-        """Asks the store, from the prefetch thread, whether it knows a page's fingerprint.
-
-        Only a hint that spares the parse: :meth:`_commit_page` confirms it in the page's
-        own transaction.  A store that cannot answer just means the page is parsed.
-        """
-        def recognise(digest: str) -> page_memos.KnownPage | None:
-            try:
-                with self.engine.connect() as conn:
-                    return page_memos.lookup(conn, source.name, source.metadata_prefix, digest)
-            except SQLAlchemyError as exc:
-                log.debug("%s: page memo look-up failed, parsing the page: %s", source.name, exc)
-                return None
-        return recognise
+    def _recogniser(self, source: SourceConfig) -> _PageRecogniser:
+        return _PageRecogniser(self.engine, source)
 
     def _commit_page(self, source: SourceConfig, set_spec: str | None, page: Page,
                      records: Sequence[Any], next_token: str | None, epoch: int,
@@ -542,6 +533,44 @@ def prefetched(pages: Iterator[Any], depth: int = 2) -> Iterator[Any]:
                 buffer.get_nowait()
             except queue.Empty:
                 thread.join(0.05)
+
+
+class _PageRecogniser:
+    """Asks the store, from the prefetch thread, whether it knows a page's fingerprint.
+
+    Only a hint that spares the parse: ``Harvester._commit_page`` confirms it in the page's
+    own transaction, and a store that cannot answer just means the page is parsed.  One
+    connection serves the whole window (a pool checkout per page, with PostgreSQL's
+    pre-ping, cost more than the look-up); each look-up ends its transaction, so SQLite's
+    snapshot is never older than the page.
+    """
+
+    def __init__(self, engine: Engine, source: SourceConfig) -> None:
+        self.engine = engine
+        self.source = source
+        self._connection: Connection | None = None
+
+    def __call__(self, digest: str) -> page_memos.KnownPage | None:
+        try:
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            try:
+                return page_memos.lookup(self._connection, self.source.name,
+                                         self.source.metadata_prefix, digest)
+            finally:
+                self._connection.rollback()
+        except SQLAlchemyError as exc:
+            log.debug("%s: page memo look-up failed, parsing the page: %s", self.source.name, exc)
+            self.close()
+            return None
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except SQLAlchemyError:
+                pass
 
 
 class _ListedSets:

@@ -166,8 +166,10 @@ def test_a_memo_out_of_date_at_commit_time_means_the_page_is_parsed(
     harvester = Harvester(store, sleep=lambda _s: None)
     try:
         client = harvester.client_for(src)
+        recogniser = harvester._recogniser(src)
         page = client.list_page("ListRecords", metadata_prefix="oai_dc", defer_records=True,
-                                recognise=harvester._recogniser(src))
+                                recognise=recogniser)
+        recogniser.close()
         assert page.recognised is not None and not page.response.records
         with harvester.sessions.begin() as s:
             page_memos.rows_rewritten(s, SOURCE)  # what an earlier page's rewrite does
