@@ -36,7 +36,7 @@ from harvester.store import page_memos
 from harvester.store.checkpoints import (advance_checkpoint, load_checkpoint, save_repository,
                                          source_state, start_run, update_run, utcnow)
 from harvester.store.models import Checkpoint, RawRecord
-from harvester.store.raw import PageCounts, StoredChange, store_page
+from harvester.store.raw import PageCounts, StoredChange, stamp_seen, store_page
 from harvester.store.statistics import GrowthAnalyzer
 
 log = logging.getLogger("ichlinks.harvest")
@@ -414,7 +414,7 @@ class Harvester:
                     counts = PageCounts(records=known.records, failed=known.failed,
                                         unchanged=known.records - known.failed, recognised=True)
                     if mark_seen and (epoch or run_id is not None):
-                        page_memos.stamp_seen(s, known, epoch, run_id)
+                        stamp_seen(s, known.raw_ids, epoch, run_id)
                     fallback_date = known.max_datestamp
                 else:
                     counts = store_page(s, source=source.name,

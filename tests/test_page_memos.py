@@ -41,6 +41,13 @@ def _counts(result: HarvestResult) -> tuple[int, ...]:
             result.deleted, result.failed)
 
 
+def _forgetful_source(oai_server: Any, n: int) -> tuple[list[Any], Any, Any]:
+    """A repository with deletedRecord "no": a full harvest tombstones what it stops listing."""
+    records = make_records(n)
+    server = oai_server(repository=make_repository(records, deleted_record="no"), page_size=PAGE)
+    return records, server, source_for(server, max_delete_fraction=0.05)
+
+
 def _memos(engine: Engine) -> int:
     with Session(engine) as s:
         return s.scalar(select(func.count()).select_from(PageMemo)) or 0
@@ -118,10 +125,7 @@ def test_memos_are_retired_by_a_rewrite_only(store: Engine, oai_server: Any) -> 
 
 def test_recognised_pages_are_stamped_seen_so_reconciliation_tombstones_only_the_gone(
         store: Engine, oai_server: Any) -> None:
-    records = make_records(150)
-    repository = make_repository(records, deleted_record="no")
-    server = oai_server(repository=repository, page_size=PAGE)
-    src = source_for(server, max_delete_fraction=0.05)
+    records, server, src = _forgetful_source(oai_server, 150)
     _harvest(store, src, full=True)
     again = _harvest(store, src, full=True)
     assert again.recognised_pages == again.pages
@@ -141,10 +145,7 @@ def test_recognised_pages_are_stamped_seen_so_reconciliation_tombstones_only_the
 
 def test_a_tombstone_retires_the_memos_even_when_a_run_did_not_look_pages_up(
         store: Engine, oai_server: Any) -> None:
-    records = make_records(120)
-    repository = make_repository(records, deleted_record="no")
-    server = oai_server(repository=repository, page_size=PAGE)
-    src = source_for(server, max_delete_fraction=0.05)
+    records, server, src = _forgetful_source(oai_server, 120)
     _harvest(store, src, full=True)
     gone = records[10]
     server.repository.delete(gone.identifier, gone.datestamp)

@@ -172,8 +172,8 @@ def _decompress(body: bytes, encoding: str, limit: int = MAX_BODY_BYTES) -> tupl
     return body, f"unknown Content-Encoding {encoding!r} ignored"
 
 
-def _read_recognised(found: PageFingerprint, charset: str | None, known: Any,
-                     body: bytes) -> _Exchange | None:
+def _read_recognised(found: PageFingerprint, charset: str | None, known: Any, body: bytes,
+                     url: str) -> _Exchange | None:
     """The page read from its envelope alone, since the caller knows its records.
 
     The envelope must read as a clean ListRecords answer (no error, no repair, no record
@@ -186,7 +186,7 @@ def _read_recognised(found: PageFingerprint, charset: str | None, known: Any,
     if (response.verb != "ListRecords" or response.records or response.errors
             or response.diagnostics):
         return None
-    return _Exchange(response, "", found.digest, known, body, charset)
+    return _Exchange(response, url, found.digest, known, body, charset)
 
 
 class OAIClient:
@@ -302,10 +302,10 @@ class OAIClient:
                     found = page_fingerprint(body, charset) if recognise is not None else None
                     if found is not None and recognise is not None:
                         known = recognise(found.digest)
-                        read = (_read_recognised(found, charset, known, body)
+                        read = (_read_recognised(found, charset, known, body, url)
                                 if known is not None else None)
                         if read is not None:
-                            return read._replace(url=url)
+                            return read
                     remember = found is not None and found.worth_remembering(body)
                     return _Exchange(parse_response(body, http_charset=charset,
                                                     defer_records=defer_records), url,

@@ -41,9 +41,12 @@ _TOKEN_START = b"<resumptionToken"
 class PageFingerprint:
     digest: str  # hex SHA-256 of the records and the envelope parts they depend on
     envelope: bytes  # the page without its records: enough for the token, date and errors
-    records_bytes: int
     records_start: int
     records_end: int
+
+    @property
+    def records_bytes(self) -> int:
+        return self.records_end - self.records_start
 
     def worth_remembering(self, body: bytes) -> bool:
         """False when a resumptionToken sits among the records rather than after them.
@@ -75,4 +78,4 @@ def page_fingerprint(body: bytes, http_charset: str | None = None) -> PageFinger
     hasher.update(b"\0")
     hasher.update(view[head.start(2):end])
     return PageFingerprint(digest=hasher.hexdigest(), envelope=body[:start] + body[end:],
-                           records_bytes=end - start, records_start=start, records_end=end)
+                           records_start=start, records_end=end)

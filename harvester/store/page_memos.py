@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
-from harvester.store.models import PageMemo, RawRecord, SourceState
-
-_CHUNK = 500
+from harvester.store.models import PageMemo, SourceState
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,11 @@ class KnownPage:
     records: int
     failed: int
     max_datestamp: str | None
-    raw_ids: tuple[int, ...]
+    raw_ids_text: str  # comma-separated; read only for the seen stamps, so not on every page
+
+    @property
+    def raw_ids(self) -> list[int]:
+        return [int(part) for part in self.raw_ids_text.split(",")] if self.raw_ids_text else []
 
 
 def _marks(connection: Connection) -> str:
@@ -63,8 +65,7 @@ def lookup(connection: Connection, source: str, metadata_prefix: str,
     if row is None:
         return None
     generation, records, failed, max_datestamp, raw_ids = row
-    ids = tuple(int(part) for part in raw_ids.split(",")) if raw_ids else ()
-    return KnownPage(digest, generation, records, failed, max_datestamp, ids)
+    return KnownPage(digest, generation, records, failed, max_datestamp, raw_ids or "")
 
 
 def confirm(session: Session, source: str, metadata_prefix: str, known: KnownPage,
@@ -107,14 +108,6 @@ def rows_rewritten(session: Session, source: str) -> None:
     """A stored raw record of ``source`` was rewritten or tombstoned: retire every memo."""
     session.execute(update(SourceState).where(SourceState.source == source)
                     .values(raw_generation=SourceState.raw_generation + 1))
-
-
-def stamp_seen(session: Session, known: KnownPage, epoch: int, run_id: int | None) -> None:
-    """What ``store_page`` does to the unchanged rows of a page, for reconciliation."""
-    for start in range(0, len(known.raw_ids), _CHUNK):
-        session.execute(update(RawRecord)
-                        .where(RawRecord.id.in_(known.raw_ids[start:start + _CHUNK]))
-                        .values(seen_epoch=epoch, last_run_id=run_id))
 
 
 def prune(session: Session, source: str, *, unused_before: int | None = None) -> int:

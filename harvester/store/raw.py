@@ -195,6 +195,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 counts.unchanged += 1
         else:
             updates.append({**row, "b_id": old[0]})
+            counts.raw_ids.append(old[0])
             counts.changes.append(StoredChange(old[0], rec, sha, now))
             if rec.header.deleted and not old[2]:
                 counts.deleted += 1
@@ -215,11 +216,14 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
         session.connection().execute(stmt, updates)
         rows_rewritten(session, source)
         counts.rewritten = len(updates)
-        counts.raw_ids.extend(int(row["b_id"]) for row in updates)  # type: ignore[call-overload]
     counts.raw_ids.extend(unchanged_ids)
-    if unchanged_ids and mark_seen and (epoch or run_id is not None):
-        for start in range(0, len(unchanged_ids), _CHUNK):
-            session.execute(update(RawRecord)
-                            .where(RawRecord.id.in_(unchanged_ids[start:start + _CHUNK]))
-                            .values(seen_epoch=epoch, last_run_id=run_id))
+    if mark_seen and (epoch or run_id is not None):
+        stamp_seen(session, unchanged_ids, epoch, run_id)
     return counts
+
+
+def stamp_seen(session: Session, raw_ids: Sequence[int], epoch: int, run_id: int | None) -> None:
+    """Mark rows seen unchanged in this full harvest: only reconciliation reads the stamps."""
+    for start in range(0, len(raw_ids), _CHUNK):
+        session.execute(update(RawRecord).where(RawRecord.id.in_(raw_ids[start:start + _CHUNK]))
+                        .values(seen_epoch=epoch, last_run_id=run_id))
