@@ -232,9 +232,11 @@ def harvest(ctx: Context, names: tuple[str, ...], full: bool, allow_mass_delete:
 
     Exit code 0 only if every source ends "ok".
     """
+    from harvester.collector import settle_for_batches
     from harvester.pipeline import run_harvest
 
     settings = ctx.settings
+    settle_for_batches()  # this process and its forked followers work in batches from here
     with _graceful_stop() as stop:
         results = run_harvest(settings, list(names), full=full, allow_mass_delete=allow_mass_delete,
                               stop=stop, show_progress=sys.stderr.isatty() and not as_json,
@@ -343,11 +345,13 @@ def report(ctx: Context, sources_: tuple[str, ...], as_json: bool) -> None:
 def remap(ctx: Context, sources_: tuple[str, ...], as_json: bool, no_index: bool) -> None:
     """Re-run the crosswalks over the stored raw records (no network); only records whose
     output changed are marked for re-indexing."""
+    from harvester.collector import settle_for_batches
     from harvester.crosswalking import remap as run_remap
     from harvester.relay import relay_outbox
     from harvester.runner import select_sources
 
     engine = ctx.engine()
+    settle_for_batches()  # this process or its forked workers map every record in batches
     summaries = run_remap(engine, ctx.settings, select_sources(ctx.settings, sources_))
     relayed = None if no_index else relay_outbox(engine, ctx.settings.search)
     if as_json:
@@ -444,8 +448,10 @@ def index_relay(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def reindex(ctx: Context, as_json: bool) -> None:
     """Build a fresh index from the store, check its count, then swap it in atomically."""
+    from harvester.collector import settle_for_batches
     from harvester.relay import reindex as run_reindex
 
+    settle_for_batches()  # a one-shot command: every record passes through in batches
     result = run_reindex(ctx.engine(), ctx.settings.search)
     if as_json:
         _print_json(result)

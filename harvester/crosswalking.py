@@ -347,8 +347,10 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
 
 
 def _remap_worker(settings: Settings, names: list[str], shard: tuple[int, int], results: Any) -> None:
+    from harvester.collector import settle_for_batches
     from harvester.store.engine import make_engine
 
+    settle_for_batches()
     engine = make_engine(settings.store)
     try:
         stage = CrosswalkStage(engine, settings)
