@@ -12,6 +12,7 @@ built-in ``cjk_bigram`` filter and ``thai`` tokenizer.)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Unicode blocks whose text is searched by bigrams (inclusive code point ranges).
@@ -49,6 +50,11 @@ class Bigram:
     position: int
     start: int      # character offsets into the source text
     end: int
+
+
+def bigram_runs(text: str) -> Iterator[re.Match[str]]:
+    """The maximal runs of bigram-script characters in ``text``."""
+    return _RUN.finditer(text)
 
 
 def bigram_spans(text: str) -> list[tuple[int, int]]:

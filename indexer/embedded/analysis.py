@@ -11,7 +11,7 @@ import tantivy
 import yaml
 
 from ..search_document import field_config
-from ..segmentation import bigram_spans, bigrams
+from ..segmentation import bigram_runs, bigrams
 
 # libyaml when PyYAML has it: these files are read on every start of a command.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -103,8 +103,22 @@ def bigram_tokens(text: str) -> list[tantivy.Token]:
     Bigram scripts have no letter case, so the slices are already what the
     ``lowercase`` filter would make of them (a test checks every code point).
     """
+    # Built run by run with map() rather than from bigram_spans(): a CJK description yields
+    # a token per character, and the (start, end) tuples cost as much as the tokens did.
     token = tantivy.Token
-    return [token(text[i:j], n, i, j) for n, (i, j) in enumerate(bigram_spans(text))]
+    out: list[tantivy.Token] = []
+    n = 0
+    for run in bigram_runs(text):
+        i, j = run.span()
+        if j - i == 1:
+            out.append(token(text[i:j], n, i, j))
+            n += 1
+            continue
+        starts, ends = range(i, j - 1), range(i + 2, j + 1)
+        out.extend(map(token, map(text.__getitem__, map(slice, starts, ends)),
+                       range(n, n + j - i - 1), starts, ends))
+        n += j - i - 1
+    return out
 
 
 def pretokenized(text: str) -> tantivy.PreTokenizedString:
