@@ -243,17 +243,41 @@ def test_status_reports_the_live_generation(root):
     assert status["doc_count"] == 1
 
 
-def test_pretokenized_bigrams_point_at_their_characters():
-    from indexer.embedded.analysis import pretokenized, query_tokens
+def test_bigrams_are_written_as_one_term_each_in_order():
+    from indexer.embedded.analysis import analyzer, bigram_index_text, query_tokens
 
-    text = "ab 판소리는 x 歌舞伎"
-    tokens = pretokenized(text).tokens
-    assert [(t.text, t.position) for t in tokens] == [
-        ("판소", 0), ("소리", 1), ("리는", 2), ("歌舞", 3), ("舞伎", 4)]
-    assert all(text[t.char_offset_from:t.char_offset_to] == t.text for t in tokens)
+    text = "ab 판소리는 x 歌舞伎 の"
+    assert bigram_index_text(text) == "판소 소리 리는 歌舞 舞伎 の"
+    assert analyzer("bigram", writing=True).analyze(bigram_index_text(text)) == [
+        "판소", "소리", "리는", "歌舞", "舞伎", "の"]
+    assert bigram_index_text("plain latin words") == ""
     # the query side produces the same terms
     assert query_tokens("bigram", "판소리") == ["판소", "소리"]
     assert query_tokens("folded", "Hát Đồng") == ["hat", "dong"]
+
+
+def test_bigram_phrases_match_only_in_order_and_snippets_highlight_the_characters(root):
+    backend = open_at(root)
+    try:
+        backend.apply([upsert("p", "판소리는 한국의 전통 음악"), upsert("k", "歌舞伎は日本の伝統芸能"),
+                       upsert("r", "한국의 판소리")])
+        # parts of two words: only the bigram form can match, by positions running on
+        # from one run to the next
+        assert titles(backend, '"소리는 한국"') == ["판소리는 한국의 전통 음악"]
+        assert titles(backend, '"한국 소리는"') == []
+        assert titles(backend, '"판소리는 한국의"') == ["판소리는 한국의 전통 음악"]
+        assert titles(backend, '"한국의 판소리는"') == []
+        assert titles(backend, '"한국의 판소리"') == ["한국의 판소리"]
+        assert titles(backend, "판소리") == sorted(["한국의 판소리", "판소리는 한국의 전통 음악"])
+        assert titles(backend, '"伎は日本"') == ["歌舞伎は日本の伝統芸能"]
+        (hit,) = backend.search(SearchQuery(q="芸能"))["results"]
+        assert "<b>芸能</b>" in hit["snippet"]
+        # a rebuilt generation is written the same way
+        backend.rebuild([upsert("p", "판소리는 한국의 전통 음악")], 1)
+        assert titles(backend, '"소리는 한국"') == ["판소리는 한국의 전통 음악"]
+        assert titles(backend, '"한국 소리는"') == []
+    finally:
+        backend.close()
 
 
 # -- memory ----------------------------------------------------------------------------------------

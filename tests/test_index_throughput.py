@@ -5,12 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from indexer.embedded.analysis import pretokenized
+from indexer.embedded.analysis import analyzer, bigram_index_text
 from indexer.segmentation import _BIGRAM_RANGES, bigram_spans, bigrams
 
 
 def test_bigram_scripts_have_no_letter_case():
-    # pretokenized() skips the lowercase filter on bigram slices; a cased range added to
+    # bigram_index_text() is written without a lowercase filter; a cased range added to
     # segmentation.py must bring the lowercasing back.
     cased = [hex(cp) for lo, hi in _BIGRAM_RANGES for cp in range(lo, hi + 1)
              if chr(cp).lower() != chr(cp)]
@@ -24,8 +24,8 @@ _MIXED = st.text(alphabet=st.sampled_from("ab É판소리는한국歌舞伎能�
 def test_spans_and_index_tokens_agree_with_bigrams(text):
     expected = [(b.text.lower(), b.position, b.start, b.end) for b in bigrams(text)]
     assert [(text[i:j], n, i, j) for n, (i, j) in enumerate(bigram_spans(text))] == expected
-    tokens = pretokenized(text).tokens
-    assert [(t.text, t.position, t.char_offset_from, t.char_offset_to) for t in tokens] == expected
+    written = analyzer("bigram", writing=True).analyze(bigram_index_text(text))
+    assert written == [b.text.lower() for b in bigrams(text)]
 
 
 def _record(n: int) -> dict:

@@ -31,7 +31,7 @@ from ..search_request import empty_facets, ordered_counts, search_request
 from ..snippets import leading_snippet
 from . import generations
 from .heap import trim_heap
-from .analysis import bigram_tokens, layout, register_analyzers, text_field
+from .analysis import bigram_index_text, layout, register_analyzers, text_field
 from .queries import full_query
 
 log = logging.getLogger("ichlinks.index")
@@ -99,17 +99,20 @@ class EmbeddedBackend:
         self._lock = threading.RLock()
         self._generation: str | None = None
         self._index: tantivy.Index | None = None
+        self._write_index: tantivy.Index | None = None
 
     # -- opening -----------------------------------------------------------------------------
 
-    def _open(self, path: Path) -> tantivy.Index:
+    def _open(self, path: Path, *, writing: bool = False) -> tantivy.Index:
+        """An ``Index`` object on ``path``; ``writing`` ones only ever serve writers (see
+        ``register_analyzers``), the others searches and snippets."""
         try:
             index = tantivy.Index(layout().schema, path=str(path), reuse=True)
         except ValueError as exc:
             raise BackendUnavailable(
                 f"cannot open index {path}: {exc} (built by another version? run `ichlinks reindex`)"
             ) from exc
-        register_analyzers(index)
+        register_analyzers(index, writing=writing)
         index.config_reader("manual", 0)
         return index
 
@@ -126,8 +129,8 @@ class EmbeddedBackend:
         assert name is not None
         return name
 
-    def _current(self) -> tantivy.Index:
-        """The live generation's index with a fresh searcher."""
+    def _current(self, *, writing: bool = False) -> tantivy.Index:
+        """The live generation's index with a fresh searcher (``writing``: the object writers use)."""
         with self._lock:
             try:
                 name = self._ensure_generation()
@@ -135,12 +138,17 @@ class EmbeddedBackend:
                 raise BackendUnavailable(f"cannot open index under {self.root}: {exc}") from exc
             if name != self._generation or self._index is None:
                 self._index = self._open(self.root / name)
+                self._write_index = None
                 self._generation = name
+            if writing and self._write_index is None:
+                self._write_index = self._open(self.root / name, writing=True)
+            index = self._write_index if writing else self._index
+            assert index is not None
             try:
-                self._index.reload()
+                index.reload()
             except ValueError as exc:
                 raise BackendUnavailable(f"cannot reload index {self.root / name}: {exc}") from exc
-            return self._index
+            return index
 
     @contextmanager
     def _writer(self, index: tantivy.Index, heap: int, threads: int) -> Iterator[_WriterSession]:
@@ -186,9 +194,9 @@ class EmbeddedBackend:
                     add_text(field, value)
             for field in bigram:
                 for value in values:
-                    tokens = bigram_tokens(value)
-                    if tokens:
-                        out.add_pre_tokenized_text(field, tantivy.PreTokenizedString(value, tokens))
+                    joined = bigram_index_text(value)
+                    if joined:
+                        add_text(field, joined)
         display = {
             "title": doc.title,
             "category": (facets["category"] or [None])[0],
@@ -233,7 +241,7 @@ class EmbeddedBackend:
         written: list[str] = []
         settled: set[str] = set()
         try:
-            index = self._current()
+            index = self._current(writing=True)
             with self._writer(index, APPLY_HEAP, 1) as session:
                 if generations.current(self.root) != self._generation:
                     raise IndexLocked("index was swapped by a rebuild while this batch started")
@@ -350,7 +358,7 @@ class EmbeddedBackend:
         with self._writer(old_index, 15_000_000, 1):
             new_path = generations.make_next(self.root)
             try:
-                new_index = self._open(new_path)
+                new_index = self._open(new_path, writing=True)
                 threads = max(1, min(2, os.cpu_count() or 1))
                 with self._writer(new_index, REBUILD_HEAP, threads) as session:
                     for op in ops:
@@ -409,4 +417,5 @@ class EmbeddedBackend:
     def close(self) -> None:
         with self._lock:
             self._index = None
+            self._write_index = None
             self._generation = None
