@@ -75,22 +75,34 @@ def _collect(node: Any, path: tuple[str, ...], depth: int, out: dict[str, None])
 
     Plain recursion into ``out`` rather than nested generators: this runs for every
     field of every record on each reindex, and generator chains cost more than the walk.
+    The items of a list at the end of the path (langStrings, plain strings) are taken in
+    the loop, not by a call each; a plain string must not reach the abstract ``Mapping``
+    check, which costs more than the rest of its handling.
     """
+    end = len(path)
     while True:
         if isinstance(node, list):
             for item in node:
-                _collect(item, path, depth, out)
+                kind = type(item)
+                if depth == end and (kind is dict or kind is str):
+                    value = item.get("value") if kind is dict else item
+                    if isinstance(value, str):
+                        # Records are NFC already (schema); queries are normalised the same way.
+                        text = unicodedata.normalize("NFC", value).strip()
+                        if text:
+                            out[text] = None
+                elif kind is not str:
+                    _collect(item, path, depth, out)
             return
-        if depth == len(path):
+        if depth == end:
             break
         if not isinstance(node, _MAPPINGS):
             return
         node = node.get(path[depth])
         depth += 1
-    if isinstance(node, _MAPPINGS):
+    if type(node) is not str and isinstance(node, _MAPPINGS):
         node = node.get("value")
     if isinstance(node, str):
-        # Records are NFC already (schema); queries are normalised the same way.
         text = unicodedata.normalize("NFC", node).strip()
         if text:
             out[text] = None

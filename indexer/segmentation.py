@@ -12,7 +12,6 @@ built-in ``cjk_bigram`` filter and ``thai`` tokenizer.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Unicode blocks whose text is searched by bigrams (inclusive code point ranges).
@@ -52,9 +51,9 @@ class Bigram:
     end: int
 
 
-def bigram_runs(text: str) -> Iterator[re.Match[str]]:
+def bigram_runs(text: str) -> list[str]:
     """The maximal runs of bigram-script characters in ``text``."""
-    return _RUN.finditer(text)
+    return _RUN.findall(text)
 
 
 def bigram_spans(text: str) -> list[tuple[int, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import add
 from importlib import resources
 from typing import Any
 
@@ -114,11 +115,12 @@ def bigram_index_text(text: str) -> str:
     neither a split nor a lowercase filter is needed.  Handing tantivy one string instead
     of one ``Token`` object per bigram made indexing a CJK description three times faster.
     """
+    if text.isascii():  # constant time in CPython; four values in ten are English
+        return ""
     parts: list[str] = []
     for run in bigram_runs(text):
-        i, j = run.span()
-        if j - i == 1:
-            parts.append(text[i:j])
+        if len(run) == 1:
+            parts.append(run)
         else:
-            parts.extend(map(text.__getitem__, map(slice, range(i, j - 1), range(i + 2, j + 1))))
+            parts.extend(map(add, run, run[1:]))
     return " ".join(parts)
