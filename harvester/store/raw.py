@@ -23,6 +23,7 @@ from harvester.store.models import RawRecord
 from harvester.store.page_memos import rows_rewritten
 
 _CHUNK = 500
+_INSERT_RETURNING_ID = insert(RawRecord).returning(RawRecord.id, sort_by_parameter_order=True)
 _TABLE = RawRecord.__tablename__
 
 
@@ -203,10 +204,12 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 counts.updated += 1
 
     if inserts:
+        # Core, not the ORM's bulk path: the same INSERT ... RETURNING, without the ORM
+        # building a persistence plan for every row of every page.
+        conn = session.connection()
         for start in range(0, len(inserts), _CHUNK):
             chunk = inserts[start:start + _CHUNK]
-            ids = session.execute(insert(RawRecord).returning(RawRecord.id, sort_by_parameter_order=True),
-                                  chunk).scalars().all()
+            ids = conn.execute(_INSERT_RETURNING_ID, chunk).scalars().all()
             for rid, (rec, sha) in zip(ids, insert_recs[start:start + _CHUNK]):
                 counts.changes.append(StoredChange(rid, rec, sha, now))
                 counts.raw_ids.append(rid)
