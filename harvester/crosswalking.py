@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from harvester.config import Settings, SourceConfig
@@ -38,6 +38,9 @@ log = logging.getLogger("ichlinks.crosswalk")
 
 BATCH = 500
 MAX_REMAP_WORKERS = 4  # mapping scales with cores; the store's single writer does not
+# Raw ids a remap worker claims at a time: small enough that the workers finish together,
+# large enough that claiming (one lock, one keyset query) costs nothing beside mapping.
+REMAP_CLAIM_IDS = 1000
 
 
 @dataclass
@@ -148,12 +151,12 @@ class CrosswalkStage:
 
     # -- sweeps over the store ----------------------------------------------------------
     def map_pending(self, source: SourceConfig, *, force: bool = False,
-                    after_id: int = 0, shard: tuple[int, int] | None = None) -> MapSummary:
+                    after_id: int = 0, through_id: int | None = None) -> MapSummary:
         """Map every raw record of the source that needs it (all of them with ``force``).
 
         ``after_id`` lets a follower that runs beside the harvest look only at raw records
-        stored since its last pass; ``summary.last_id`` is where to continue.  ``shard``
-        ``(k, n)`` takes only the records whose id is ``k`` modulo ``n`` (parallel remap).
+        stored since its last pass; ``summary.last_id`` is where to continue.  ``through_id``
+        ends the range there (a parallel remap worker's claim).
         """
         summary = MapSummary(source.name, last_id=after_id)
         cw = _crosswalk(source)
@@ -168,8 +171,8 @@ class CrosswalkStage:
                                RawRecord.metadata_prefix == source.metadata_prefix,
                                RawRecord.id > last_id)
                         .order_by(RawRecord.id).limit(BATCH))
-                if shard is not None:
-                    stmt = stmt.where(RawRecord.id % shard[1] == shard[0])
+                if through_id is not None:
+                    stmt = stmt.where(RawRecord.id <= through_id)
                 if not force:
                     stmt = stmt.where(or_(IchRecord.id.is_(None),
                                           IchRecord.raw_sha256 != RawRecord.sha256,
@@ -289,8 +292,11 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     """Re-run the crosswalks over the stored raw records (no network).
 
     Mapping is pure Python and bound by one core, so with two or more cores the records are
-    shared out by id between forked worker processes (each maps ``id % n == k`` with its own
-    connection, the same crash-safe batches as always) and their summaries are added up.
+    shared out between forked worker processes, each with its own connection and the same
+    crash-safe batches as always, and their summaries are added up.  Workers claim ranges of
+    raw ids from a shared counter as they go, so they finish together: a fixed split (ids
+    modulo n) gave one worker all the even ids, which in a repository harvested set by set
+    can mean other scripts, other record sizes and most of the deletions.
     Left to itself (``workers=None``) it forks only from a single-threaded process (see
     :mod:`harvester.forking`).
     """
@@ -305,11 +311,18 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     for src in sources:  # compiled once here, inherited by every worker
         _crosswalk(src)
     preload()  # the vocabulary tables too, instead of once per worker
+    with engine.connect() as conn:
+        spans = {src.name: conn.execute(
+            select(func.min(RawRecord.id), func.max(RawRecord.id))
+            .where(RawRecord.source == src.name,
+                   RawRecord.metadata_prefix == src.metadata_prefix)).one() for src in sources}
     engine.dispose()  # no pooled connection may cross the fork
     ctx = multiprocessing.get_context("fork")
     results = ctx.Queue()
+    plan = [_RemapClaims(src.name, lo, hi, ctx.Value("q", 0))
+            for src in sources for lo, hi in [spans[src.name]] if lo is not None]
     procs = [ctx.Process(target=_remap_worker, name=f"ichlinks-remap-{k}", daemon=True,
-                         args=(settings, [s.name for s in sources], (k, workers), results))
+                         args=(settings, plan, k, results))
              for k in range(workers)]
     # Everything alive now is inherited and outlives the worker's batches: frozen, the
     # workers' collector never walks it (every full collection walked all inherited objects,
@@ -346,7 +359,27 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     return [totals[src.name] for src in sources]
 
 
-def _remap_worker(settings: Settings, names: list[str], shard: tuple[int, int], results: Any) -> None:
+@dataclass
+class _RemapClaims:
+    """One source's raw ids, handed out to remap workers ``REMAP_CLAIM_IDS`` at a time."""
+
+    source: str
+    first_id: int
+    last_id: int
+    claimed: Any  # multiprocessing.Value("q"): how many ranges have been claimed so far
+
+    def claim(self) -> tuple[int, int] | None:
+        """The next unclaimed ``(after_id, through_id)``, or None when all are taken."""
+        with self.claimed.get_lock():
+            k = self.claimed.value
+            self.claimed.value = k + 1
+        start = self.first_id + k * REMAP_CLAIM_IDS
+        if start > self.last_id:
+            return None
+        return start - 1, min(start + REMAP_CLAIM_IDS - 1, self.last_id)
+
+
+def _remap_worker(settings: Settings, plan: list[_RemapClaims], k: int, results: Any) -> None:
     from harvester.collector import settle_for_batches
     from harvester.store.engine import make_engine
 
@@ -354,10 +387,16 @@ def _remap_worker(settings: Settings, names: list[str], shard: tuple[int, int], 
     engine = make_engine(settings.store)
     try:
         stage = CrosswalkStage(engine, settings)
-        results.put([stage.map_pending(settings.sources[n], force=True, shard=shard)
-                     for n in names])
+        summaries = []
+        for claims in plan:
+            summary = MapSummary(claims.source)
+            while (claim := claims.claim()) is not None:
+                summary.absorb(stage.map_pending(settings.sources[claims.source], force=True,
+                                                 after_id=claim[0], through_id=claim[1]))
+            summaries.append(summary)
+        results.put(summaries)
     except BaseException as exc:  # reported by the parent, which exits non-zero
-        log.exception("remap worker %d/%d failed", shard[0], shard[1])
+        log.exception("remap worker %d failed", k)
         results.put(f"{type(exc).__name__}: {exc}")
     finally:
         engine.dispose()

@@ -226,9 +226,12 @@ def _ich_rows(engine: Any) -> dict[str, tuple[Any, ...]]:
 
 
 def test_parallel_remap_maps_every_record_once_as_a_single_process_does(
-        store_url: str, oai_server: Any, tmp_path: Path) -> None:
+        store_url: str, oai_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy import delete
 
+    import harvester.crosswalking as crosswalking
+
+    monkeypatch.setattr(crosswalking, "REMAP_CLAIM_IDS", 7)  # many claims, every worker busy
     records = make_records(90, deleted_every=7)
     settings, engine = _harvested(records, store_url, oai_server, tmp_path, page_size=30,
                                   relay=False)
@@ -251,6 +254,22 @@ def test_parallel_remap_maps_every_record_once_as_a_single_process_does(
     [again] = remap(engine, settings, sources, workers=2)
     assert again.changed == 0 and again.unchanged == 90
     engine.dispose()
+
+
+def test_remap_claims_cover_every_id_once_in_order() -> None:
+    import multiprocessing
+
+    from harvester.crosswalking import REMAP_CLAIM_IDS, _RemapClaims
+
+    for first, last in ((1, 1), (5, 5 + REMAP_CLAIM_IDS - 1), (5, 5 + REMAP_CLAIM_IDS),
+                        (3, 3 + 3 * REMAP_CLAIM_IDS + 17)):
+        claims = _RemapClaims("s", first, last, multiprocessing.Value("q", 0))
+        ranges = []
+        while (claim := claims.claim()) is not None:
+            ranges.append(claim)
+        covered = [i for after, through in ranges for i in range(after + 1, through + 1)]
+        assert covered == list(range(first, last + 1))
+        assert claims.claim() is None  # stays exhausted for a late worker
 
 
 def test_no_fork_beside_other_threads(store_url: str, oai_server: Any, tmp_path: Path,
