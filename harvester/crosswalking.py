@@ -200,15 +200,19 @@ class CrosswalkStage:
         now = utcnow()
         results: list[tuple[_Item, str, MappingResult | None]] = []
         for item in items:
-            rid = record_id(source.name, item.identifier)
             if item.deleted:
-                results.append((item, rid, None))
+                results.append((item, record_id(source.name, item.identifier), None))
                 continue
             raw = RawInput(identifier=item.identifier, datestamp=item.datestamp, sets=item.sets,
                            deleted=False, xml=item.xml, sha256=item.sha256,
                            harvested_at=_utc_text(item.harvested_at),
                            element=item.element)
-            results.append((item, rid, cw.map(raw, ctx)))
+            result = cw.map(raw, ctx)
+            # The crosswalk's record carries this id already (``id`` is not mappable).
+            rid = result.record.get("id") if result.record is not None else None
+            if not isinstance(rid, str):
+                rid = record_id(source.name, item.identifier)
+            results.append((item, rid, result))
         ich_new: list[dict[str, Any]] = []
         ich_changed: list[dict[str, Any]] = []
         ich_touched: list[dict[str, Any]] = []
