@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from harvester.store.keyset import keyset_batches
 from harvester.store.models import RawRecord
 
 _BATCH = 1000
@@ -17,23 +18,19 @@ _BATCH = 1000
 def iter_raw(engine: Engine, *, source: str | None = None,
              include_deleted: bool = False) -> Iterator[dict[str, Any]]:
     """One dict per stored raw record, in store order; memory stays flat (keyset paging)."""
-    last_id = 0
+    stmt = select(RawRecord.id, RawRecord.source, RawRecord.identifier, RawRecord.datestamp,
+                  RawRecord.sets, RawRecord.metadata_prefix, RawRecord.deleted, RawRecord.sha256,
+                  RawRecord.xml)
+    if source:
+        stmt = stmt.where(RawRecord.source == source)
+    if not include_deleted:
+        stmt = stmt.where(RawRecord.deleted.is_(False))
     with Session(engine) as s:
-        while True:
-            stmt = select(RawRecord).where(RawRecord.id > last_id).order_by(RawRecord.id).limit(_BATCH)
-            if source:
-                stmt = stmt.where(RawRecord.source == source)
-            if not include_deleted:
-                stmt = stmt.where(RawRecord.deleted.is_(False))
-            rows = list(s.scalars(stmt))
-            if not rows:
-                return
+        for rows in keyset_batches(s, stmt, RawRecord.id, batch=_BATCH, after=0):
             for r in rows:
                 yield {"source": r.source, "identifier": r.identifier, "datestamp": r.datestamp,
                        "sets": json.loads(r.sets), "metadata_prefix": r.metadata_prefix,
                        "deleted": r.deleted, "sha256": r.sha256, "xml": r.xml}
-            last_id = rows[-1].id
-            s.expunge_all()
 
 
 def write_jsonl(items: Iterator[dict[str, Any]], out: Any) -> int:
@@ -50,22 +47,16 @@ def iter_ich(engine: Engine, *, source: str | None = None,
     """One ICH record per line, each with ``quarantined`` and its ``diagnostics``."""
     from harvester.store.models import IchRecord
 
-    last = ""
+    stmt = (select(IchRecord.id, IchRecord.record, IchRecord.quarantined, IchRecord.diagnostics)
+            .where(IchRecord.deleted.is_(False), IchRecord.record.is_not(None)))
+    if source:
+        stmt = stmt.where(IchRecord.source == source)
+    if not include_quarantined:
+        stmt = stmt.where(IchRecord.quarantined.is_(False))
     with Session(engine) as s:
-        while True:
-            stmt = (select(IchRecord.id, IchRecord.record, IchRecord.quarantined, IchRecord.diagnostics)
-                    .where(IchRecord.id > last, IchRecord.deleted.is_(False), IchRecord.record.is_not(None))
-                    .order_by(IchRecord.id).limit(_BATCH))
-            if source:
-                stmt = stmt.where(IchRecord.source == source)
-            if not include_quarantined:
-                stmt = stmt.where(IchRecord.quarantined.is_(False))
-            rows = list(s.execute(stmt))
-            if not rows:
-                return
+        for rows in keyset_batches(s, stmt, IchRecord.id, batch=_BATCH, after=""):
             for _rid, record, quarantined, diagnostics in rows:
                 item = json.loads(record)
                 item["quarantined"] = quarantined
                 item["diagnostics"] = json.loads(diagnostics or "[]")
                 yield item
-            last = rows[-1][0]

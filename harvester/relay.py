@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from harvester.config import SearchConfig
 from harvester.store.checkpoints import utcnow
+from harvester.store.keyset import keyset_batches
 from harvester.store.models import IchRecord, IndexState, Outbox
 
 log = logging.getLogger("ichlinks.index")
@@ -161,18 +162,12 @@ def index_status(engine: Engine, config: SearchConfig) -> dict[str, Any]:
 def _published_ops(engine: Engine) -> Iterator[Any]:
     from indexer import IndexOp
 
-    last = ""
+    published = select(IchRecord.id, IchRecord.version, IchRecord.record).where(
+        IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))
     with Session(engine) as s:
-        while True:
-            rows = list(s.connection().execute(select(IchRecord.id, IchRecord.version, IchRecord.record)
-                                  .where(IchRecord.id > last, IchRecord.deleted.is_(False),
-                                         IchRecord.quarantined.is_(False))
-                                  .order_by(IchRecord.id).limit(BATCH)))
-            if not rows:
-                return
+        for rows in keyset_batches(s, published, IchRecord.id, batch=BATCH, after=""):
             for rid, version, record in rows:
                 yield IndexOp(action="upsert", id=rid, version=version, record=orjson.loads(record))
-            last = rows[-1][0]
 
 
 def reindex(engine: Engine, config: SearchConfig) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from harvester.store.keyset import keyset_batches
 from harvester.store.models import Diagnostic, IchRecord, RawRecord
 
 TOP_VALUES = 10
@@ -49,15 +50,9 @@ def source_report(engine: Engine, source: str) -> dict[str, Any]:
                 counts["raw_live"] += n
                 if failed:
                     counts["raw_failed"] += n
-        last = ""
-        while True:
-            rows = list(s.execute(select(IchRecord.id, IchRecord.quarantined, IchRecord.record,
-                                         IchRecord.diagnostics)
-                                  .where(IchRecord.source == source, IchRecord.deleted.is_(False),
-                                         IchRecord.id > last)
-                                  .order_by(IchRecord.id).limit(_BATCH)))
-            if not rows:
-                break
+        mapped = (select(IchRecord.id, IchRecord.quarantined, IchRecord.record, IchRecord.diagnostics)
+                  .where(IchRecord.source == source, IchRecord.deleted.is_(False)))
+        for rows in keyset_batches(s, mapped, IchRecord.id, batch=_BATCH, after=""):
             for _rid, quarantined, record_json, diags_json in rows:
                 counts["mapped"] += 1
                 if quarantined:
@@ -71,7 +66,6 @@ def source_report(engine: Engine, source: str) -> dict[str, Any]:
                 for f in fields:
                     if _filled(record.get(f)):
                         filled[f] += 1
-            last = rows[-1][0]
         by_code = {code: {"level": level, "count": n} for code, level, n in s.execute(
             select(Diagnostic.code, Diagnostic.level, func.count())
             .where(Diagnostic.source == source).group_by(Diagnostic.code, Diagnostic.level)
