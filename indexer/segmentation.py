@@ -59,8 +59,8 @@ def bigram_runs(text: str) -> list[str]:
 def bigram_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` character offsets of the bigrams of ``text``, in position order.
 
-    The index side needs only offsets (it slices the text itself), so it is spared
-    one ``Bigram`` object per token: CJK descriptions yield hundreds each.
+    The query side's bigrams; the index writes the same bigrams from :func:`bigram_runs`
+    (``embedded.analysis.bigram_index_text``), and a property test holds the two together.
     """
     out: list[tuple[int, int]] = []
     for run in _RUN.finditer(text):

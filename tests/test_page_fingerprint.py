@@ -60,7 +60,7 @@ def test_real_list_pages_are_fingerprinted_and_their_envelope_reads_the_same(pat
     assert envelope.token == whole.token
     assert envelope.response_date == whole.response_date
     assert envelope.request_params == whole.request_params
-    assert found.records_bytes == len(body) - len(found.envelope)
+    assert found.records_end - found.records_start == len(body) - len(found.envelope)
 
 
 def test_there_are_enough_real_pages_to_mean_something() -> None:

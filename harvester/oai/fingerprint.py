@@ -32,8 +32,6 @@ _TAIL = re.compile(
     rb"\s*(?:<resumptionToken\b[^>]*>[^<]*</resumptionToken>\s*|<resumptionToken\b[^>]*/>\s*)?"
     rb"</ListRecords>\s*</OAI-PMH>\s*")
 _LAST_RECORD_END = b"</record>"
-
-
 _TOKEN_START = b"<resumptionToken"
 
 
@@ -43,10 +41,6 @@ class PageFingerprint:
     envelope: bytes  # the page without its records: enough for the token, date and errors
     records_start: int
     records_end: int
-
-    @property
-    def records_bytes(self) -> int:
-        return self.records_end - self.records_start
 
     def worth_remembering(self, body: bytes) -> bool:
         """False when a resumptionToken sits among the records rather than after them.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import add
 from importlib import resources
+from operator import add
 from typing import Any
 
 import tantivy
