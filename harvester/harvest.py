@@ -226,8 +226,9 @@ class Harvester:
             # look pages up (recognition switched off) says nothing about which are gone.
             met_every_page = (full_running and all_complete
                               and self.settings.recognise_unchanged_pages)
-            with self.sessions.begin() as s:
-                page_memos.prune(s, source.name, unused_before=epoch if met_every_page else None)
+            if met_every_page:
+                with self.sessions.begin() as s:
+                    page_memos.prune(s, source.name, unused_before=epoch)
             if set_errors:
                 every_set_failed = len(set_errors) == len(source.sets)
                 result.status = "failed" if every_set_failed else "partial"
@@ -308,7 +309,8 @@ class Harvester:
         try:
             for page, records, next_token in pages:
                 counts = self._commit_page(source, set_spec, page, records, next_token, epoch,
-                                           result.run_id, mark_seen=mark_seen)
+                                           result.run_id, mark_seen=mark_seen,
+                                           remember=window_from is None)
                 if statistics is not None:
                     statistics.wrote(len(counts.changes))
                 result.pages += 1
@@ -395,7 +397,14 @@ class Harvester:
 
     def _commit_page(self, source: SourceConfig, set_spec: str | None, page: Page,
                      records: Sequence[Any], next_token: str | None, epoch: int,
-                     run_id: int | None, *, mark_seen: bool = True) -> PageCounts:
+                     run_id: int | None, *, mark_seen: bool = True,
+                     remember: bool = True) -> PageCounts:
+        """Store one page, or confirm its memo, with its checkpoint in one transaction.
+
+        Only pages of a whole list (``remember``) leave memos: a window from a date is
+        listed once, so its pages would never come back, and its memos would only pile up
+        until the next complete full harvest prunes them.
+        """
         now = utcnow()
         key = (source.name, set_spec or "", source.metadata_prefix)
         try:
@@ -421,7 +430,7 @@ class Harvester:
                                         metadata_prefix=source.metadata_prefix, records=records,
                                         now=now, epoch=epoch, run_id=run_id, mark_seen=mark_seen)
                     fallback_date = None if usable_date else _max_datestamp(records)
-                    if (page.fingerprint and counts.records
+                    if (remember and page.fingerprint and counts.records
                             and len(counts.raw_ids) == counts.records
                             and not page.response.diagnostics):
                         page_memos.remember(s, source.name, source.metadata_prefix,
@@ -476,7 +485,7 @@ class Harvester:
                             s.execute(update(RawRecord).where(RawRecord.id.in_(chunk))
                                       .values(deleted=True, updated_at=now))
                         if ids:
-                            page_memos.rows_rewritten(s, source.name)
+                            page_memos.rows_rewritten(s, source.name, ids)
                         result.deleted += len(ids)
                         result.rewritten += len(ids)
                         log.info("%s: tombstoned %d records missing from the full list", source.name, len(ids))

@@ -14,13 +14,13 @@ from typing import Any
 from oai_fixtures import Route, inject, make_records, make_repository
 from reliability_fixtures import (SOURCE, assert_exact, changed, checkpoint, dc_record, page_of,
                                   source_for, stored)
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from harvester.config import HarvestConfig
 from harvester.harvest import Harvester, HarvestResult
 from harvester.store import page_memos
-from harvester.store.models import PageMemo
+from harvester.store.models import IchRecord, PageMemo, RawRecord, SourceState
 
 PAGE = 40
 
@@ -120,7 +120,9 @@ def test_memos_are_retired_by_a_rewrite_only(store: Engine, oai_server: Any) -> 
     server.repository.put(changed(records[0], records[0].datestamp, "edited"))
     edited = _harvest(store, src, full=True)
     assert edited.updated == 1
-    assert edited.recognised_pages == 0, "every page after the rewrite is parsed"
+    assert edited.recognised_pages == 2, "only the page of the edited record is parsed"
+    assert_exact(store, records[:0] + [changed(records[0], records[0].datestamp, "edited")]
+                 + records[1:] + [make_records(81)[80]])
 
 
 def test_recognised_pages_are_stamped_seen_so_reconciliation_tombstones_only_the_gone(
@@ -173,7 +175,8 @@ def test_a_memo_out_of_date_at_commit_time_means_the_page_is_parsed(
         recogniser.close()
         assert page.recognised is not None and not page.response.records
         with harvester.sessions.begin() as s:
-            page_memos.rows_rewritten(s, SOURCE)  # what an earlier page's rewrite does
+            # What an earlier page's rewrite of one of this page's records does.
+            page_memos.rows_rewritten(s, SOURCE, page.recognised.raw_ids[-1:])
         counts = harvester._commit_page(src, None, page, [], page.token, 1, None)
     finally:
         harvester.pools.close()
@@ -226,3 +229,112 @@ def test_switched_off_nothing_is_recognised(store: Engine, oai_server: Any) -> N
     _harvest(store, src, full=True)
     result = _harvest(store, src, full=True, recognise=False)
     assert result.recognised_pages == 0 and result.unchanged == 50
+
+
+def _generations(engine: Engine) -> tuple[set[int], int]:
+    """The generations the memos carry, and the source's current one."""
+    with Session(engine) as s:
+        memos = set(s.scalars(select(PageMemo.generation).where(PageMemo.source == SOURCE)))
+        current = s.scalar(select(SourceState.raw_generation).where(SourceState.source == SOURCE))
+    return memos, current or 0
+
+
+def test_scattered_changes_leave_every_other_page_recognised(store: Engine,
+                                                             oai_server: Any) -> None:
+    """Only the pages holding a changed record are parsed; the others keep their memos,
+    which are renewed to the new generation, so the next harvest confirms them at once."""
+    records = make_records(200)
+    server = oai_server(records, page_size=PAGE)
+    src = source_for(server)
+    _harvest(store, src, full=True)
+    for i in (3, 130):  # pages 1 and 4 of 5, changed in place (same datestamp)
+        records[i] = changed(records[i], records[i].datestamp, "corrected")
+        server.repository.put(records[i])
+    result = _harvest(store, src, full=True)
+    assert (result.updated, result.unchanged, result.pages) == (2, 198, 5)
+    assert result.recognised_pages == 3, "pages 2, 3 and 5 hold no changed record"
+    assert_exact(store, records)
+    again = _harvest(store, src, full=True)
+    assert again.recognised_pages == 5 and again.unchanged == 200
+    memos, current = _generations(store)
+    assert current >= 1 and memos == {current}, "older memos renewed when confirmed"
+    assert_exact(store, records)
+
+
+def test_memos_of_a_full_harvest_outlive_incremental_rewrites_of_other_rows(
+        store: Engine, oai_server: Any) -> None:
+    """Nightly incremental harvests between two full ones rewrite a few rows; the next full
+    harvest still recognises the pages that do not hold them."""
+    records = make_records(120)
+    server = oai_server(records, page_size=PAGE)
+    src = source_for(server)
+    _harvest(store, src, full=True)
+    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5)
+    records[-1] = changed(records[-1], later, "revised")  # stays last: no page shifts
+    server.repository.put(records[-1])
+    incremental = _harvest(store, src)
+    assert incremental.updated == 1
+    full = _harvest(store, src, full=True)
+    assert full.pages == 3 and full.recognised_pages == 2
+    assert full.updated == 0 and full.unchanged == 120
+    assert_exact(store, records)
+
+
+def test_a_window_from_a_date_leaves_no_memo(store: Engine, oai_server: Any) -> None:
+    records = make_records(80)
+    server = oai_server(records, page_size=PAGE)
+    src = source_for(server)
+    _harvest(store, src, full=True)
+    assert _memos(store) == 2
+    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5)
+    server.repository.put(changed(records[0], later, "revised"))
+    incremental = _harvest(store, src)
+    assert incremental.updated == 1 and incremental.pages == 1
+    assert _memos(store) == 2, "the incremental page is listed once and never comes back"
+
+
+def test_a_memo_whose_row_is_gone_is_not_trusted(store: Engine, oai_server: Any) -> None:
+    """An older memo holds only if every one of its rows is still there: a row removed by
+    hand (nothing in ichLinks removes rows) cannot be counted as unchanged."""
+    records = make_records(120)
+    server = oai_server(records, page_size=PAGE)
+    src = source_for(server)
+    _harvest(store, src, full=True)
+    rows = stored(store)
+    gone = rows[records[7].identifier].id
+    with Session(store) as s, s.begin():
+        # A row of page 3 rewritten: every memo is now older than the source.
+        page_memos.rows_rewritten(s, SOURCE, [rows[records[100].identifier].id])
+        s.execute(delete(IchRecord).where(IchRecord.raw_id == gone))
+        s.execute(delete(RawRecord).where(RawRecord.id == gone))
+    result = _harvest(store, src, full=True)
+    assert result.new == 1 and result.unchanged == 119
+    assert result.recognised_pages == 1, "page 1 lost a row, page 3 has a rewritten one"
+    assert_exact(store, records)
+
+
+def test_migration_stamps_existing_rows_with_their_sources_generation(store_url: str) -> None:
+    """Rows written before row stamps existed get the source's generation: memos of that
+    generation stay valid, older memos fail the row check as they failed before."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from harvester.store.engine import _alembic_config, make_engine, migrate
+
+    engine = make_engine(store_url)
+    command.upgrade(_alembic_config(engine), "0005")
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO source_state (source, full_epoch, full_in_progress, "
+                          "unmarked_epoch, raw_generation) VALUES ('kept', 1, :f, 0, 3)"),
+                     {"f": False})
+        for n, source in enumerate(("kept", "kept", "stateless"), start=1):
+            conn.execute(text("INSERT INTO raw_records (id, source, metadata_prefix, identifier, "
+                              "sets, deleted, sha256, xml, first_seen_at, updated_at, seen_epoch) "
+                              "VALUES (:id, :s, 'oai_dc', :i, '[]', :f, 'x', '<r/>', :t, :t, 0)"),
+                         {"id": n, "s": source, "i": f"oai:x:{n}", "f": False, "t": now})
+    migrate(engine)
+    with Session(engine) as s:
+        got = {row[0]: row[1] for row in s.execute(select(RawRecord.id, RawRecord.rewritten_generation))}
+    engine.dispose()
+    assert got == {1: 3, 2: 3, 3: 0}

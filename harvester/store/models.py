@@ -69,6 +69,9 @@ class RawRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seen_epoch: Mapped[int] = mapped_column(Integer, default=0)
     last_run_id: Mapped[int | None] = mapped_column(BigId)
+    # The source's raw_generation when this row was last rewritten or tombstoned (0: never):
+    # a page memo of an older generation still holds if none of its rows is newer than it.
+    rewritten_generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Checkpoint(Base):
@@ -107,16 +110,16 @@ class SourceState(Base):
     full_in_progress: Mapped[bool] = mapped_column(Boolean, default=False)
     # The epoch in which unchanged rows were not stamped seen (see migration 0004).
     unmarked_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Moves whenever a stored raw record of the source is rewritten or tombstoned: a page
-    # memo from an earlier generation may describe rows that have changed since.
+    # Moves whenever a stored raw record of the source is rewritten or tombstoned (the row
+    # is stamped with the new value): a memo of this generation holds without a row check.
     raw_generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class PageMemo(Base):
     """A list page the store holds exactly, by fingerprint (``harvester.oai.fingerprint``).
 
-    Valid only while ``generation`` is the source's ``raw_generation``: new rows cannot
-    change what a memo describes, a rewritten or tombstoned row can.
+    Valid while none of its rows was rewritten or tombstoned after ``generation`` (see
+    ``harvester.store.page_memos``); new rows cannot change what a memo describes.
     """
 
     __tablename__ = "page_memos"

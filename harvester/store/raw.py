@@ -170,6 +170,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
     inserts: list[dict[str, object]] = []
     insert_recs: list[tuple[ParsedRecord, str]] = []
     updates: list[dict[str, object]] = []
+    rewritten_ids: list[int] = []
     for ident, rec in latest.items():
         sha = record_sha256(rec.xml)
         datestamp, notes = _datestamp(rec)
@@ -196,6 +197,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 counts.unchanged += 1
         else:
             updates.append({**row, "b_id": old[0]})
+            rewritten_ids.append(old[0])
             counts.raw_ids.append(old[0])
             counts.changes.append(StoredChange(old[0], rec, sha, now))
             if rec.header.deleted and not old[2]:
@@ -217,7 +219,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
         stmt = (update(RawRecord).where(RawRecord.id == bindparam("b_id"))
                 .values({k: bindparam(k) for k in updates[0] if k != "b_id"}))
         session.connection().execute(stmt, updates)
-        rows_rewritten(session, source)
+        rows_rewritten(session, source, rewritten_ids)
         counts.rewritten = len(updates)
     counts.raw_ids.extend(unchanged_ids)
     if mark_seen and (epoch or run_id is not None):
