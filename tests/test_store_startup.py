@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -118,3 +119,42 @@ def test_the_migrations_build_exactly_the_models_schema(store) -> None:  # type:
 
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def _pragma(engine: Any, name: str) -> Any:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def test_a_new_sqlite_store_uses_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """~2 KB rows fill a 16 KB page; an existing file's page size cannot change in WAL mode,
+    so a store made with 4 KB pages must keep opening and working as it is."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from harvester.store.engine import SQLITE_PAGE_SIZE
+
+    engine = open_store(f"sqlite:///{tmp_path}/new.db")
+    try:
+        assert (_pragma(engine, "page_size"), _pragma(engine, "journal_mode")) == (SQLITE_PAGE_SIZE,
+                                                                                    "wal")
+    finally:
+        engine.dispose()
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE kept (v TEXT)")
+        conn.execute("INSERT INTO kept VALUES ('written with 4 KB pages')")
+    conn.close()
+    engine = open_store(f"sqlite:///{old}")
+    try:
+        assert _pragma(engine, "page_size") == 4096
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO kept VALUES ('and later')"))
+        with engine.connect() as c:
+            assert c.execute(text("SELECT count(*) FROM kept")).scalar() == 2
+            assert c.execute(text("SELECT count(*) FROM raw_records")).scalar() == 0  # migrated
+    finally:
+        engine.dispose()
