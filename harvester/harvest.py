@@ -480,12 +480,12 @@ class Harvester:
                     else:
                         now = utcnow()
                         ids = list(s.scalars(select(RawRecord.id).where(*base, RawRecord.seen_epoch < epoch)))
+                        generation = page_memos.rows_rewritten(s, source.name) if ids else 0
                         for start in range(0, len(ids), 500):
                             chunk = ids[start:start + 500]
                             s.execute(update(RawRecord).where(RawRecord.id.in_(chunk))
-                                      .values(deleted=True, updated_at=now))
-                        if ids:
-                            page_memos.rows_rewritten(s, source.name, ids)
+                                      .values(deleted=True, updated_at=now,
+                                              rewritten_generation=generation))
                         result.deleted += len(ids)
                         result.rewritten += len(ids)
                         log.info("%s: tombstoned %d records missing from the full list", source.name, len(ids))

@@ -14,7 +14,7 @@ from typing import Any
 from oai_fixtures import Route, inject, make_records, make_repository
 from reliability_fixtures import (SOURCE, assert_exact, changed, checkpoint, dc_record, page_of,
                                   source_for, stored)
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from harvester.config import HarvestConfig
@@ -41,11 +41,30 @@ def _counts(result: HarvestResult) -> tuple[int, ...]:
             result.deleted, result.failed)
 
 
+def _repository(oai_server: Any, n: int, **kw: Any) -> tuple[list[Any], Any, Any]:
+    """``n`` records served ``PAGE`` a page, and a source on them."""
+    records = make_records(n, **kw)
+    server = oai_server(records, page_size=PAGE)
+    return records, server, source_for(server)
+
+
+def _after_last_harvest() -> datetime:
+    """A datestamp after the last harvest's responseDate: the next incremental window lists it."""
+    return datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5)
+
+
 def _forgetful_source(oai_server: Any, n: int) -> tuple[list[Any], Any, Any]:
     """A repository with deletedRecord "no": a full harvest tombstones what it stops listing."""
     records = make_records(n)
     server = oai_server(repository=make_repository(records, deleted_record="no"), page_size=PAGE)
     return records, server, source_for(server, max_delete_fraction=0.05)
+
+
+def _rewritten(session: Session, raw_ids: list[int]) -> None:
+    """What a writer that rewrites rows does: the next generation, stamped on those rows."""
+    generation = page_memos.rows_rewritten(session, SOURCE)
+    session.execute(update(RawRecord).where(RawRecord.id.in_(raw_ids))
+                    .values(rewritten_generation=generation))
 
 
 def _memos(engine: Engine) -> int:
@@ -55,9 +74,7 @@ def _memos(engine: Engine) -> int:
 
 def test_an_unchanged_full_harvest_recognises_every_page_and_counts_as_parsing_would(
         store: Engine, oai_server: Any) -> None:
-    records = make_records(130, deleted_every=9)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 130, deleted_every=9)
     first = _harvest(store, src, full=True)
     assert first.recognised_pages == 0 and first.new + first.deleted == 130
     before = stored(store)
@@ -72,9 +89,7 @@ def test_an_unchanged_full_harvest_recognises_every_page_and_counts_as_parsing_w
 
 
 def test_a_changed_record_is_stored_and_its_pages_parsed(store: Engine, oai_server: Any) -> None:
-    records = make_records(100)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 100)
     _harvest(store, src, full=True)
     new = changed(records[95], records[95].datestamp, "changed in place")
     server.repository.put(new)
@@ -93,14 +108,10 @@ def test_a_page_that_comes_back_after_its_record_was_rewritten_is_parsed_again(
     rewrites its row), then the repository restores the old text, so the old page comes
     back byte for byte.  Trusting its memo would keep the changed text in the store.
     """
-    records = make_records(100)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 100)
     _harvest(store, src, full=True)
     original = records[5]
-    # Dated after the last harvest's responseDate, so the incremental window lists it.
-    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5)
-    server.repository.put(changed(original, later, "for a while"))
+    server.repository.put(changed(original, _after_last_harvest(), "for a while"))
     incremental = _harvest(store, src)
     assert incremental.updated == 1
     server.repository.put(original)
@@ -110,9 +121,7 @@ def test_a_page_that_comes_back_after_its_record_was_rewritten_is_parsed_again(
 
 
 def test_memos_are_retired_by_a_rewrite_only(store: Engine, oai_server: Any) -> None:
-    records = make_records(80)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 80)
     _harvest(store, src, full=True)
     server.repository.put(make_records(81)[80])  # a new record: no stored row changes
     grown = _harvest(store, src, full=True)
@@ -121,8 +130,8 @@ def test_memos_are_retired_by_a_rewrite_only(store: Engine, oai_server: Any) -> 
     edited = _harvest(store, src, full=True)
     assert edited.updated == 1
     assert edited.recognised_pages == 2, "only the page of the edited record is parsed"
-    assert_exact(store, records[:0] + [changed(records[0], records[0].datestamp, "edited")]
-                 + records[1:] + [make_records(81)[80]])
+    assert_exact(store, [changed(records[0], records[0].datestamp, "edited"), *records[1:],
+                         make_records(81)[80]])
 
 
 def test_recognised_pages_are_stamped_seen_so_reconciliation_tombstones_only_the_gone(
@@ -162,9 +171,7 @@ def test_a_tombstone_retires_the_memos_even_when_a_run_did_not_look_pages_up(
 def test_a_memo_out_of_date_at_commit_time_means_the_page_is_parsed(
         store: Engine, oai_server: Any) -> None:
     """The look-up runs ahead in the prefetch thread; the commit checks it again."""
-    records = make_records(60)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 60)
     _harvest(store, src, full=True)
     harvester = Harvester(store, sleep=lambda _s: None)
     try:
@@ -176,7 +183,7 @@ def test_a_memo_out_of_date_at_commit_time_means_the_page_is_parsed(
         assert page.recognised is not None and not page.response.records
         with harvester.sessions.begin() as s:
             # What an earlier page's rewrite of one of this page's records does.
-            page_memos.rows_rewritten(s, SOURCE, page.recognised.raw_ids[-1:])
+            _rewritten(s, page.recognised.raw_ids[-1:])
         counts = harvester._commit_page(src, None, page, [], page.token, 1, None)
     finally:
         harvester.pools.close()
@@ -223,9 +230,7 @@ def test_a_token_among_the_records_is_never_cut_away(store: Engine,
 
 
 def test_switched_off_nothing_is_recognised(store: Engine, oai_server: Any) -> None:
-    records = make_records(50)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 50)
     _harvest(store, src, full=True)
     result = _harvest(store, src, full=True, recognise=False)
     assert result.recognised_pages == 0 and result.unchanged == 50
@@ -243,9 +248,7 @@ def test_scattered_changes_leave_every_other_page_recognised(store: Engine,
                                                              oai_server: Any) -> None:
     """Only the pages holding a changed record are parsed; the others keep their memos,
     which are renewed to the new generation, so the next harvest confirms them at once."""
-    records = make_records(200)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 200)
     _harvest(store, src, full=True)
     for i in (3, 130):  # pages 1 and 4 of 5, changed in place (same datestamp)
         records[i] = changed(records[i], records[i].datestamp, "corrected")
@@ -265,12 +268,9 @@ def test_memos_of_a_full_harvest_outlive_incremental_rewrites_of_other_rows(
         store: Engine, oai_server: Any) -> None:
     """Nightly incremental harvests between two full ones rewrite a few rows; the next full
     harvest still recognises the pages that do not hold them."""
-    records = make_records(120)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 120)
     _harvest(store, src, full=True)
-    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5)
-    records[-1] = changed(records[-1], later, "revised")  # stays last: no page shifts
+    records[-1] = changed(records[-1], _after_last_harvest(), "revised")  # stays last: no shift
     server.repository.put(records[-1])
     incremental = _harvest(store, src)
     assert incremental.updated == 1
@@ -281,13 +281,10 @@ def test_memos_of_a_full_harvest_outlive_incremental_rewrites_of_other_rows(
 
 
 def test_a_window_from_a_date_leaves_no_memo(store: Engine, oai_server: Any) -> None:
-    records = make_records(80)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 80)
     _harvest(store, src, full=True)
     assert _memos(store) == 2
-    later = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=5)
-    server.repository.put(changed(records[0], later, "revised"))
+    server.repository.put(changed(records[0], _after_last_harvest(), "revised"))
     incremental = _harvest(store, src)
     assert incremental.updated == 1 and incremental.pages == 1
     assert _memos(store) == 2, "the incremental page is listed once and never comes back"
@@ -296,15 +293,13 @@ def test_a_window_from_a_date_leaves_no_memo(store: Engine, oai_server: Any) -> 
 def test_a_memo_whose_row_is_gone_is_not_trusted(store: Engine, oai_server: Any) -> None:
     """An older memo holds only if every one of its rows is still there: a row removed by
     hand (nothing in ichLinks removes rows) cannot be counted as unchanged."""
-    records = make_records(120)
-    server = oai_server(records, page_size=PAGE)
-    src = source_for(server)
+    records, server, src = _repository(oai_server, 120)
     _harvest(store, src, full=True)
     rows = stored(store)
     gone = rows[records[7].identifier].id
     with Session(store) as s, s.begin():
         # A row of page 3 rewritten: every memo is now older than the source.
-        page_memos.rows_rewritten(s, SOURCE, [rows[records[100].identifier].id])
+        _rewritten(s, [rows[records[100].identifier].id])
         s.execute(delete(IchRecord).where(IchRecord.raw_id == gone))
         s.execute(delete(RawRecord).where(RawRecord.id == gone))
     result = _harvest(store, src, full=True)

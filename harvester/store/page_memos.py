@@ -9,7 +9,8 @@ ones those rows were written from, and the page costs its checkpoint only.
 
 A memo speaks for its rows as they were when it was written, so it carries the source's
 ``raw_generation`` of that moment.  Every rewrite or tombstone of stored rows moves the
-generation and stamps those rows with it (:func:`rows_rewritten`).  A memo of the current
+generation (:func:`rows_rewritten`), and the statement that rewrites the rows stamps them
+with it.  A memo of the current
 generation holds at once; an older one holds when every one of its rows still exists and
 none is stamped after it, and is then renewed to the current generation.  So a changed
 record retires the memos that hold its row and no other: the pages after it in a full
@@ -25,10 +26,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
-from harvester.store.models import PageMemo, RawRecord, SourceState
+from harvester.store.models import PageMemo, SourceState
 
 _CHUNK = 500
 
@@ -49,7 +50,8 @@ class KnownPage:
         return [int(part) for part in self.raw_ids_text.split(",")] if self.raw_ids_text else []
 
 
-def _marks(connection: Connection) -> str:
+def placeholder(connection: Connection) -> str:
+    """The DB-API parameter mark of plain SQL on ``connection`` (SQLite ``?``, psycopg ``%s``)."""
     return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
@@ -70,7 +72,7 @@ _ROWS_HELD = "SELECT count(*) FROM raw_records WHERE rewritten_generation <= {0}
 def lookup(connection: Connection, source: str, metadata_prefix: str,
            digest: str) -> KnownPage | None:
     """The memo for ``digest`` if it holds now: of the current generation, or its rows unchanged."""
-    row = connection.exec_driver_sql(_LOOKUP.format(_marks(connection)),
+    row = connection.exec_driver_sql(_LOOKUP.format(placeholder(connection)),
                                      (source, metadata_prefix, digest)).first()
     if row is None:
         return None
@@ -86,7 +88,7 @@ def rows_unchanged(connection: Connection, known: KnownPage) -> bool:
     ids = known.raw_ids
     if not ids:
         return False
-    mark = _marks(connection)
+    mark = placeholder(connection)
     held = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
@@ -106,7 +108,7 @@ def confirm(session: Session, source: str, metadata_prefix: str, known: KnownPag
     that relies on it: a writer would have to hold this source's lease.
     """
     connection = session.connection()
-    marks = _marks(connection)
+    marks = placeholder(connection)
     result = connection.exec_driver_sql(
         _CONFIRM.format(marks),
         (epoch, source, metadata_prefix, known.digest, known.generation, source))
@@ -141,17 +143,14 @@ def remember(session: Session, source: str, metadata_prefix: str, digest: str, *
     session.flush()
 
 
-def rows_rewritten(session: Session, source: str, raw_ids: Sequence[int]) -> None:
-    """Stored raw records of ``source`` were rewritten or tombstoned: a new generation,
-    stamped on those rows, retires the memos that hold them."""
-    session.execute(update(SourceState).where(SourceState.source == source)
-                    .values(raw_generation=SourceState.raw_generation + 1))
-    # No state row (a store written without Harvester): no memo exists to retire.
-    current = func.coalesce(select(SourceState.raw_generation)
-                            .where(SourceState.source == source).scalar_subquery(), 0)
-    for start in range(0, len(raw_ids), _CHUNK):
-        session.execute(update(RawRecord).where(RawRecord.id.in_(raw_ids[start:start + _CHUNK]))
-                        .values(rewritten_generation=current))
+def rows_rewritten(session: Session, source: str) -> int:
+    """Stored raw records of ``source`` are about to be rewritten or tombstoned: the next
+    generation, which the caller writes into those rows (``rewritten_generation``) in the
+    same statement that rewrites them, so exactly the memos holding them are retired.
+    0 when the source has no state row (a store written without Harvester: no memos)."""
+    return session.execute(update(SourceState).where(SourceState.source == source)
+                           .values(raw_generation=SourceState.raw_generation + 1)
+                           .returning(SourceState.raw_generation)).scalar() or 0
 
 
 def prune(session: Session, source: str, *, unused_before: int) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from harvester.oai.response import DeferredRecord
 from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.store.models import RawRecord
-from harvester.store.page_memos import rows_rewritten
+from harvester.store.page_memos import placeholder, rows_rewritten
 
 _CHUNK = 500
 _INSERT_RETURNING_ID = insert(RawRecord).returning(RawRecord.id, sort_by_parameter_order=True)
@@ -63,7 +63,7 @@ def _lookup(session: Session, source: str, metadata_prefix: str, identifiers: It
     if not wanted:
         return
     conn = session.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start:start + _CHUNK]
         rows = conn.exec_driver_sql(
@@ -170,7 +170,6 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
     inserts: list[dict[str, object]] = []
     insert_recs: list[tuple[ParsedRecord, str]] = []
     updates: list[dict[str, object]] = []
-    rewritten_ids: list[int] = []
     for ident, rec in latest.items():
         sha = record_sha256(rec.xml)
         datestamp, notes = _datestamp(rec)
@@ -197,7 +196,6 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 counts.unchanged += 1
         else:
             updates.append({**row, "b_id": old[0]})
-            rewritten_ids.append(old[0])
             counts.raw_ids.append(old[0])
             counts.changes.append(StoredChange(old[0], rec, sha, now))
             if rec.header.deleted and not old[2]:
@@ -216,10 +214,12 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 counts.changes.append(StoredChange(rid, rec, sha, now))
                 counts.raw_ids.append(rid)
     if updates:
+        generation = rows_rewritten(session, source)
+        for row in updates:
+            row["rewritten_generation"] = generation
         stmt = (update(RawRecord).where(RawRecord.id == bindparam("b_id"))
                 .values({k: bindparam(k) for k in updates[0] if k != "b_id"}))
         session.connection().execute(stmt, updates)
-        rows_rewritten(session, source, rewritten_ids)
         counts.rewritten = len(updates)
     counts.raw_ids.extend(unchanged_ids)
     if mark_seen and (epoch or run_id is not None):
