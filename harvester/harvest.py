@@ -88,7 +88,9 @@ class HarvestResult:
                 "records": data["records"], "new": data["new"], "updated": data["updated"],
                 "unchanged": data["unchanged"], "deleted": data["deleted"], "failed": data["failed"],
                 "refused_deletes": data["refused_deletes"], "error": data["error"],
-                "duration_s": round(data["duration_s"], 3)}
+                "duration_s": round(data["duration_s"], 3), "requests": data["requests"],
+                "recognised_pages": data["recognised_pages"], "rewritten": data["rewritten"],
+                "notes": list(data["notes"])}
 
 
 class PageSink(Protocol):

@@ -12,7 +12,8 @@ import pytest
 from oai_fixtures import make_records, status
 
 HARVEST_KEYS = {"source", "status", "mode", "from", "until", "pages", "records", "new", "updated",
-                "unchanged", "deleted", "failed", "refused_deletes", "error", "duration_s"}
+                "unchanged", "deleted", "failed", "refused_deletes", "error", "duration_s", "requests",
+                "recognised_pages", "rewritten", "notes"}
 RAW_KEYS = {"source", "identifier", "datestamp", "sets", "metadata_prefix", "deleted", "sha256", "xml"}
 
 
@@ -50,6 +51,14 @@ def test_harvest_json_status_sources_export(store_url: str, oai_server: Any, tmp
     assert ok["status"] == "ok" and ok["mode"] == "full" and ok["records"] == 30
     assert ok["new"] == 24 and ok["deleted"] == 6 and ok["error"] is None
     assert partial["status"] == "partial" and "HTTP 500" in partial["error"]
+    assert ok["pages"] >= 1 and ok["requests"] >= ok["pages"]
+    assert ok["recognised_pages"] == 0 and ok["rewritten"] == 0 and ok["notes"] == []
+
+    # The same full list again: every page is known by its fingerprint, no row rewritten.
+    again_full = json.loads(ichlinks("harvest", "good", "--full", "--json", cfg=cfg).stdout)
+    assert again_full["new"] == 0 and again_full["unchanged"] == 30
+    assert again_full["recognised_pages"] == again_full["pages"] == ok["pages"]
+    assert again_full["rewritten"] == 0
 
     only_good = ichlinks("harvest", "good", "--json", cfg=cfg)
     assert only_good.returncode == 0, only_good.stderr
@@ -62,7 +71,7 @@ def test_harvest_json_status_sources_export(store_url: str, oai_server: Any, tmp
     st = json.loads(ichlinks("status", "--json", cfg=cfg).stdout)
     by = {row["source"]: row for row in st}
     assert by["good"]["records"] == {"live": 24, "deleted": 6, "failed": 0}
-    assert [r["mode"] for r in by["good"]["runs"]] == ["incremental", "full"]
+    assert [r["mode"] for r in by["good"]["runs"]] == ["incremental", "full", "full"]
     assert by["bad"]["runs"][0]["status"] == "partial"
 
     srcs = json.loads(ichlinks("sources", "--json", cfg=cfg).stdout)
