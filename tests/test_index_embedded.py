@@ -132,6 +132,33 @@ def test_tombstones_are_neither_counted_nor_found(root):
     assert res["facets"]["category"] == {"element": 1}
 
 
+class _NoStoredDocuments:
+    """A searcher that refuses to read stored documents (the columnar fields must do)."""
+
+    def __init__(self, searcher: tantivy.Searcher) -> None:
+        self._searcher = searcher
+
+    def doc(self, address: Any) -> Any:
+        raise AssertionError("stored document read")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._searcher, name)
+
+
+def test_indexed_versions_come_from_the_columns_across_segments(root):
+    from indexer.embedded.backend import EmbeddedBackend
+
+    backend = open_at(root)
+    backend.apply([upsert("a", "alpha", 3), upsert("b", "beta", 1)])   # one segment
+    backend.apply([IndexOp("delete", rid("b"), 7, None), upsert("c", "gamma", 2)])  # another
+    searcher = _NoStoredDocuments(backend._current().searcher())
+    ids = [rid("a"), rid("b"), rid("c"), rid("never")]
+    assert EmbeddedBackend._indexed_versions(searcher, ids) == {rid("a"): 3, rid("b"): 7, rid("c"): 2}
+    # A replay older than what is indexed changes nothing; a newer one lands.
+    backend.apply([upsert("a", "stale", 2), upsert("c", "fresh", 4)])
+    assert titles(backend) == ["alpha", "fresh"]
+
+
 # -- rebuild -----------------------------------------------------------------------------------
 
 def test_rebuild_switches_the_pointer_and_a_running_reader_follows(root):
