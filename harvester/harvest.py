@@ -482,7 +482,7 @@ class Harvester:
                     else:
                         now = utcnow()
                         ids = list(s.scalars(select(RawRecord.id).where(*base, RawRecord.seen_epoch < epoch)))
-                        generation = page_memos.rows_rewritten(s, source.name) if ids else 0
+                        generation = page_memos.next_generation(s, source.name) if ids else 0
                         for start in range(0, len(ids), 500):
                             chunk = ids[start:start + 500]
                             s.execute(update(RawRecord).where(RawRecord.id.in_(chunk))

@@ -62,7 +62,7 @@ def _forgetful_source(oai_server: Any, n: int) -> tuple[list[Any], Any, Any]:
 
 def _rewritten(session: Session, raw_ids: list[int]) -> None:
     """What a writer that rewrites rows does: the next generation, stamped on those rows."""
-    generation = page_memos.rows_rewritten(session, SOURCE)
+    generation = page_memos.next_generation(session, SOURCE)
     session.execute(update(RawRecord).where(RawRecord.id.in_(raw_ids))
                     .values(rewritten_generation=generation))
 

@@ -9,16 +9,16 @@ ones those rows were written from, and the page costs its checkpoint only.
 
 A memo speaks for its rows as they were when it was written, so it carries the source's
 ``raw_generation`` of that moment.  Every rewrite or tombstone of stored rows moves the
-generation (:func:`rows_rewritten`), and the statement that rewrites the rows stamps them
-with it.  A memo of the current
-generation holds at once; an older one holds when every one of its rows still exists and
-none is stamped after it, and is then renewed to the current generation.  So a changed
-record retires the memos that hold its row and no other: the pages after it in a full
-harvest, and the memos of the last full harvest after a night of incremental ones, are
-still recognised.  New rows do not move the generation: a row that did not exist cannot
-be one a memo describes.  The check that counts is :func:`confirm`, in the transaction that
-commits the page; the look-up before it (:func:`lookup`, from the prefetch thread) only
-saves the parse.
+generation (:func:`next_generation`), and the statement that rewrites the rows stamps them
+with it.  A memo of the current generation holds at once; an older one holds when every
+one of its rows still exists and none is stamped after it, and is then renewed to the
+current generation.  So a changed record retires the memos that hold its row and no
+other: the pages after it in a full harvest, and the memos of the last full harvest after
+a night of incremental ones, are still recognised.  New rows do not move the generation: a
+row that did not exist cannot be one a memo describes.  The check that counts is
+:func:`confirm`, in the transaction that commits the page; the look-up before it
+(:func:`lookup`, from the prefetch thread) only saves the parse, and an earlier page of the
+same harvest may rewrite a row between the two.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def remember(session: Session, source: str, metadata_prefix: str, digest: str, *
     session.flush()
 
 
-def rows_rewritten(session: Session, source: str) -> int:
+def next_generation(session: Session, source: str) -> int:
     """Stored raw records of ``source`` are about to be rewritten or tombstoned: the next
     generation, which the caller writes into those rows (``rewritten_generation``) in the
     same statement that rewrites them, so exactly the memos holding them are retired.

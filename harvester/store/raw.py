@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from harvester.oai.response import DeferredRecord
 from harvester.oai.response import RawRecord as ParsedRecord
 from harvester.store.models import RawRecord
-from harvester.store.page_memos import placeholder, rows_rewritten
+from harvester.store.page_memos import placeholder, next_generation
 
 _CHUNK = 500
 _INSERT_RETURNING_ID = insert(RawRecord).returning(RawRecord.id, sort_by_parameter_order=True)
@@ -214,7 +214,7 @@ def store_page(session: Session, *, source: str, metadata_prefix: str,
                 counts.changes.append(StoredChange(rid, rec, sha, now))
                 counts.raw_ids.append(rid)
     if updates:
-        generation = rows_rewritten(session, source)
+        generation = next_generation(session, source)
         for row in updates:
             row["rewritten_generation"] = generation
         stmt = (update(RawRecord).where(RawRecord.id == bindparam("b_id"))
