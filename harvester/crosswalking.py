@@ -27,7 +27,7 @@ from sqlalchemy.orm import sessionmaker
 
 from harvester.config import Settings, SourceConfig
 from harvester.errors import ConfigError, StoreError
-from harvester.forking import fork_is_safe
+from harvester.forking import die_with_parent, fork_is_safe
 from harvester.store.checkpoints import utcnow
 from harvester.store.models import Diagnostic, IchRecord, Outbox, RawRecord
 
@@ -326,7 +326,7 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     plan = [_RemapClaims(src.name, lo, hi, ctx.Value("q", 0))
             for src in sources for lo, hi in [spans[src.name]] if lo is not None]
     procs = [ctx.Process(target=_remap_worker, name=f"ichlinks-remap-{k}", daemon=True,
-                         args=(settings, plan, k, results))
+                         args=(settings, plan, k, results, os.getpid()))
              for k in range(workers)]
     # Everything alive now is inherited and outlives the worker's batches: frozen, the
     # workers' collector never walks it (every full collection walked all inherited objects,
@@ -383,10 +383,12 @@ class _RemapClaims:
         return start - 1, min(start + REMAP_CLAIM_IDS - 1, self.last_id)
 
 
-def _remap_worker(settings: Settings, plan: list[_RemapClaims], k: int, results: Any) -> None:
+def _remap_worker(settings: Settings, plan: list[_RemapClaims], k: int, results: Any,
+                  parent: int) -> None:
     from harvester.collector import settle_for_batches
     from harvester.store.engine import make_engine
 
+    die_with_parent(parent)
     settle_for_batches()
     engine = make_engine(settings.store)
     try:

@@ -22,7 +22,7 @@ from typing import Any
 
 from harvester.config import Settings, SourceConfig
 from harvester.crosswalking import CrosswalkStage
-from harvester.forking import fork_is_safe
+from harvester.forking import die_with_parent, fork_is_safe
 from harvester.harvest import HarvestResult
 from harvester.progress import TerminalProgress
 from harvester.relay import relay_outbox
@@ -58,11 +58,11 @@ def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
         ctx = multiprocessing.get_context("fork")
         mapped, relayed, swept = ctx.Event(), ctx.Event(), ctx.Event()
         mapper = ctx.Process(target=_follow_mapping, name="ichlinks-mapper", daemon=True,
-                             args=(settings, [s.name for s in sources], mapped, swept))
+                             args=(settings, [s.name for s in sources], mapped, swept, os.getpid()))
         mapper.start()
         if relay:
             relayer = ctx.Process(target=_follow_relay, name="ichlinks-relayer", daemon=True,
-                                  args=(settings, relayed))
+                                  args=(settings, relayed, os.getpid()))
             relayer.start()
     progress = TerminalProgress() if show_progress else None
     try:
@@ -108,13 +108,14 @@ def _final_sweep(stage: CrosswalkStage, sources: Sequence[SourceConfig],
             result.notes.append(f"crosswalk stage failed: {exc}")
 
 
-def _follow_mapping(settings: Settings, names: list[str], finished: Any, swept: Any) -> None:
+def _follow_mapping(settings: Settings, names: list[str], finished: Any, swept: Any,
+                    parent: int) -> None:
     """Follower process 1: crosswalk newly stored raw records until the harvest is over.
 
     ``swept`` is set only after a last pass over every source, started after the harvest
     ended, has completed without error.
     """
-    parent = os.getppid()
+    die_with_parent(parent)
     engine = make_engine(settings.store)
     stage = CrosswalkStage(engine, settings)
     sources = [settings.sources[n] for n in names]
@@ -146,7 +147,7 @@ def _follow_mapping(settings: Settings, names: list[str], finished: Any, swept: 
         engine.dispose()
 
 
-def _follow_relay(settings: Settings, finished: Any) -> None:
+def _follow_relay(settings: Settings, finished: Any, parent: int) -> None:
     """Follower process 2: feed the index from the outbox while the mapper fills it.
 
     Each index commit has a fixed cost, so it relays in rounds, not per change; after an
@@ -154,7 +155,7 @@ def _follow_relay(settings: Settings, finished: Any) -> None:
     """
     from harvester.relay import open_index
 
-    parent = os.getppid()
+    die_with_parent(parent)
     engine = make_engine(settings.store)
     backend = None
     try:

@@ -56,6 +56,7 @@ def test_killed_harvests_resume_to_the_exact_record_set(store_url: str, oai_serv
     cfg = _write_config(tmp_path, server.base_url, store_url)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     kills = 0
+    failures: list[str] = []
     for _attempt in range(40):
         proc = subprocess.Popen(_harvest_cmd(cfg), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=env, text=True)
@@ -63,7 +64,11 @@ def test_killed_harvests_resume_to_the_exact_record_set(store_url: str, oai_serv
             time.sleep(rng.uniform(0.3, 2.0))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-                proc.communicate(timeout=30)
+                try:
+                    proc.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    pytest.fail("processes forked by the killed harvest outlived it by 30 s, "
+                                "holding its pipes open")
                 kills += 1
                 continue
         out, err = proc.communicate(timeout=300)
@@ -71,8 +76,9 @@ def test_killed_harvests_resume_to_the_exact_record_set(store_url: str, oai_serv
             summary = json.loads(out.strip().splitlines()[-1])
             assert summary["status"] == "ok"
             break
+        failures.append(f"exit {proc.returncode}: {err.strip()[-2000:]}")
     else:
-        pytest.fail("the harvest never completed")
+        pytest.fail("the harvest never completed; the last runs said:\n" + "\n".join(failures[-3:]))
     assert kills >= 1, "no run was killed: the kill window missed the harvest"
     engine = create_engine(store_url)
     try:
