@@ -158,3 +158,31 @@ def test_a_new_sqlite_store_uses_large_pages_and_an_old_one_keeps_its_own(tmp_pa
             assert c.execute(text("SELECT count(*) FROM raw_records")).scalar() == 0  # migrated
     finally:
         engine.dispose()
+
+
+def test_a_first_migration_cut_off_midway_leaves_a_store_that_starts_next_time(
+        store_url: str) -> None:
+    """A first start killed between two CREATE TABLEs must not leave tables without a
+    revision (every later start then failed on "table already exists")."""
+    from sqlalchemy import event, inspect
+
+    from harvester.store.engine import migrate
+
+    engine = make_engine(store_url)
+
+    def cut_off(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("CREATE TABLE PAGE_MEMOS"):
+            raise RuntimeError("process cut off during migration 0005")
+
+    event.listen(engine, "before_cursor_execute", cut_off)
+    try:
+        with pytest.raises(RuntimeError, match="cut off"):
+            migrate(engine)
+        event.remove(engine, "before_cursor_execute", cut_off)
+        with engine.connect() as conn:
+            assert "checkpoints" not in inspect(conn).get_table_names(), \
+                "tables of the cut-off migration were kept without their revision"
+        migrate(engine)
+        assert _stored_revisions(engine) == (head_revision(),)
+    finally:
+        engine.dispose()
