@@ -8,6 +8,7 @@ to alembic's own answer: a new migration can never be missed.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -103,6 +104,19 @@ def test_commands_without_oai_pmh_do_not_load_the_oai_client() -> None:
     # status, index status, reindex, remap and report: their modules, imported as the CLI does
     assert _loaded("import harvester.cli, harvester.status, harvester.relay, harvester.crosswalking, "
                    "harvester.runner, harvester.report") == ["sqlalchemy", "yaml"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("trio") is None, reason="trio is not installed here")
+def test_the_oai_client_loads_httpx_without_trio_which_stays_importable() -> None:
+    """httpcore would import trio (~70 ms per start) for an async backend the harvester never uses."""
+    probe = ("import sys\nfrom harvester.pipeline import run_harvest\n"
+             "from harvester.oai.client import HostPools\nimport httpx\n"
+             "with HostPools(user_agent='probe') as pools: pools.client_for('http://127.0.0.1:9/')\n"
+             "loaded = 'trio' in sys.modules\nimport trio\n"
+             "print(loaded, trio.__name__, httpx.Client.__name__)")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "trio", "Client"]
 
 
 def test_the_cli_itself_loads_neither_the_store_nor_the_configuration() -> None:

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
-import httpx
-
 from harvester.errors import (HarvestError, HTTPStatusError, MalformedResponse, NoRecordsMatch,
                               OAIProtocolError, TransportError, oai_error)
 from harvester.oai.fingerprint import PageFingerprint, page_fingerprint
 from harvester.oai.response import OAIResponse, RawRecord, parse_response
 from harvester.oai.retry import RetryPolicy, parse_retry_after
+from harvester.oai.synchronous_httpx import httpx
 
 log = logging.getLogger("ichlinks.oai")
 
