@@ -200,3 +200,18 @@ def test_a_first_migration_cut_off_midway_leaves_a_store_that_starts_next_time(
         assert _stored_revisions(engine) == (head_revision(),)
     finally:
         engine.dispose()
+
+
+def test_a_store_with_tables_but_no_revision_is_refused_with_what_to_do(store_url: str) -> None:
+    """What an older version left after a cut-off first start: named, not "already exists"."""
+    from harvester.store.models import Base
+
+    engine = make_engine(store_url)
+    try:
+        Base.metadata.tables["checkpoints"].create(engine)
+        with pytest.raises(StoreError, match=r"has tables \(checkpoints\) but no schema revision.*"
+                                             r"delete it and start again"):
+            open_store(store_url)
+        assert _stored_revisions(engine) == ()
+    finally:
+        engine.dispose()

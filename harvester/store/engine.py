@@ -111,6 +111,24 @@ def _stored_revisions(engine: Engine) -> tuple[str, ...]:
         return tuple(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
+def _refuse_tables_without_revision(engine: Engine) -> None:
+    """A store with our tables but no revision cannot be migrated: no one knows its schema.
+
+    Versions before SQLite migrations ran in one transaction left this behind when a first
+    start was killed midway; alembic would only fail on "table already exists".
+    """
+    from harvester.store.models import Base
+
+    with engine.connect() as conn:
+        ours = sorted(set(inspect(conn).get_table_names()) & set(Base.metadata.tables))
+    if ours:
+        raise StoreError(
+            f"the store {engine.url.render_as_string()} has tables ({', '.join(ours[:3])}"
+            f"{', ...' if len(ours) > 3 else ''}) but no schema revision, so it cannot be migrated "
+            "safely (an older ichLinks Harvester left this when its first start was cut off "
+            "midway). If it holds no harvest yet, delete it and start again")
+
+
 def _alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
@@ -136,8 +154,11 @@ def migrate(engine: Engine) -> None:
     """
     head = head_revision()
     try:
-        if _stored_revisions(engine) == (head,):
+        stored = _stored_revisions(engine)
+        if stored == (head,):
             return
+        if not stored:
+            _refuse_tables_without_revision(engine)
         from alembic import command
 
         if engine.dialect.name == "postgresql":
@@ -156,7 +177,7 @@ def migrate(engine: Engine) -> None:
             if _current_revision(engine) != head:
                 raise
     except OperationalError as exc:
-        raise StoreError(f"cannot reach the store {engine.url.render_as_string()}: "
+        raise StoreError(f"cannot open the store {engine.url.render_as_string()}: "
                          f"{exc.orig or exc}") from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot migrate the store {engine.url.render_as_string()}: {exc}") from exc
@@ -165,5 +186,9 @@ def migrate(engine: Engine) -> None:
 def open_store(url: str) -> Engine:
     """An engine on a migrated store."""
     engine = make_engine(url)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except BaseException:
+        engine.dispose()  # a refused store leaves no connection open behind the error
+        raise
     return engine
