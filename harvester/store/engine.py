@@ -115,13 +115,15 @@ def _refuse_tables_without_revision(engine: Engine) -> None:
     """A store with our tables but no revision cannot be migrated: no one knows its schema.
 
     Versions before SQLite migrations ran in one transaction left this behind when a first
-    start was killed midway; alembic would only fail on "table already exists".
+    start was killed midway; alembic would only fail on "table already exists".  The
+    revision is read again *after* the tables: another process that has just migrated the
+    store committed both at once, so it is seen here and the store is not refused.
     """
     from harvester.store.models import Base
 
     with engine.connect() as conn:
         ours = sorted(set(inspect(conn).get_table_names()) & set(Base.metadata.tables))
-    if ours:
+    if ours and not _stored_revisions(engine):
         raise StoreError(
             f"the store {engine.url.render_as_string()} has tables ({', '.join(ours[:3])}"
             f"{', ...' if len(ours) > 3 else ''}) but no schema revision, so it cannot be migrated "
