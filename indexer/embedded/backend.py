@@ -15,8 +15,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +24,13 @@ import tantivy
 from ..contract import FACET_FIELDS, ApplyResult, IndexOp, SearchQuery, SearchSettings
 from ..errors import BackendUnavailable, DocumentRejected, IndexLocked, RebuildCountMismatch
 from ..op_batch import coalesce, op_problem
-from ..search_document import SearchDocument, field_config, search_document
+from ..search_document import field_config, search_document
 from ..search_request import empty_facets, ordered_counts, search_request
 from ..snippets import leading_snippet
 from . import generations
 from .heap import trim_heap
-from .analysis import bigram_index_text, layout, register_analyzers, text_field
+from .analysis import layout, register_analyzers, text_field
+from .documents import index_document, tombstone_document
 from .queries import full_query
 
 log = logging.getLogger("ichlinks.index")
@@ -42,25 +41,6 @@ APPLY_HEAP = 32_000_000
 REBUILD_HEAP = 96_000_000
 # Snippet sources, best first: a highlighted description beats a highlighted title.
 _SNIPPET_GROUPS = ("description", "title")
-
-
-@dataclass(frozen=True)
-class _DocumentPlan:
-    """The schema's text fields per group, split by how a value reaches them."""
-
-    text_fields: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (group, analysed, bigram)
-    display: str
-
-
-@lru_cache(maxsize=1)
-def _document_plan() -> _DocumentPlan:
-    grouped: dict[str, tuple[list[str], list[str]]] = {}
-    for group, form, field in layout().text_fields:
-        analysed, bigram = grouped.setdefault(group, ([], []))
-        (bigram if form == "bigram" else analysed).append(field)
-    return _DocumentPlan(
-        text_fields=tuple((g, tuple(a), tuple(b)) for g, (a, b) in grouped.items()),
-        display=layout().display)
 
 
 def _finish_merges(session: _WriterSession) -> None:
@@ -173,50 +153,6 @@ class EmbeddedBackend:
     # -- documents ---------------------------------------------------------------------------
 
     @staticmethod
-    def _document(doc: SearchDocument, version: int) -> tantivy.Document:
-        plan = _document_plan()
-        out = tantivy.Document()
-        add_text = out.add_text
-        add_text("id", doc.id)
-        out.add_integer("version", version)
-        out.add_integer("live", 1)
-        facets, texts = doc.facets, doc.texts
-        for name in FACET_FIELDS:
-            for value in facets[name]:
-                add_text(name, value)
-        if doc.year_min is not None:
-            out.add_integer("year_min", doc.year_min)
-            out.add_integer("year_max", doc.year_max)  # type: ignore[arg-type]
-        for group, analysed, bigram in plan.text_fields:
-            values = texts[group]
-            for field in analysed:
-                for value in values:
-                    add_text(field, value)
-            for field in bigram:
-                for value in values:
-                    joined = bigram_index_text(value)
-                    if joined:
-                        add_text(field, joined)
-        display = {
-            "title": doc.title,
-            "category": (facets["category"] or [None])[0],
-            "countries": list(facets["countries"]),
-            "source": (facets["source"] or [None])[0],
-            "titles": list(texts["title"]),
-            "descriptions": list(texts["description"]),
-        }
-        out.add_bytes(plan.display, orjson.dumps(display))
-        return out
-
-    @staticmethod
-    def _tombstone(record_id: str, version: int) -> tantivy.Document:
-        out = tantivy.Document()
-        out.add_text("id", record_id)
-        out.add_integer("version", version)
-        out.add_integer("live", 0)
-        return out
-
-    @staticmethod
     def _indexed_versions(searcher: tantivy.Searcher, ids: list[str]) -> dict[str, int]:
         """Version of the live document or tombstone currently indexed for each id.
 
@@ -258,13 +194,13 @@ class EmbeddedBackend:
                         continue
                     if op.action == "upsert":
                         try:
-                            document = self._document(search_document(op.record), op.version)  # type: ignore[arg-type]
+                            document = index_document(search_document(op.record), op.version)  # type: ignore[arg-type]
                         except DocumentRejected as exc:
                             failed.append((op.id, exc.reason))
                             settled.add(op.id)
                             continue
                     else:
-                        document = self._tombstone(op.id, op.version)
+                        document = tombstone_document(op.id, op.version)
                     session.writer.delete_documents_by_term("id", op.id)
                     session.writer.add_document(document)
                     written.append(op.id)
@@ -377,7 +313,7 @@ class EmbeddedBackend:
                         except DocumentRejected as exc:
                             rejected.append((op.id, exc.reason))
                             continue
-                        session.writer.add_document(self._document(doc, op.version))
+                        session.writer.add_document(index_document(doc, op.version))
                     session.writer.commit()
                     session.writer.wait_merging_threads()
                 new_index.reload()
