@@ -113,3 +113,10 @@ def naive_run(url: str, *, timeout_s: float | None = None) -> tuple[ChildRun, di
     run = run_measured([sys.executable, "-m", "bench.naive", url], cwd=REPO_ROOT,
                        env=child_environment(), timeout_s=timeout_s).check()
     return run, json_lines(run.stdout)[-1]
+
+
+def index_floor_run(config: Path, *, timeout_s: float | None = None) -> tuple[ChildRun, dict[str, Any]]:
+    """``bench.index_floor`` over the store the pipeline filled, as a process of its own."""
+    run = run_measured([sys.executable, "-m", "bench.index_floor", "--config", str(config)],
+                       cwd=REPO_ROOT, env=child_environment(), timeout_s=timeout_s).check()
+    return run, json_lines(run.stdout)[-1]

@@ -18,9 +18,10 @@ if str(REPO_ROOT) not in sys.path:  # bench/ is a tool at the top of the reposit
 
 from bench.floor import run_floor  # noqa: E402
 from bench.pages import digest  # noqa: E402
+from bench.report import cpu_budget, render_table  # noqa: E402
 from bench.repository import SyntheticRepository, initial_full_list  # noqa: E402
 
-STEPS = ("floor", "naive", "full", "unchanged", "incremental", "remap", "reindex")
+STEPS = ("floor", "naive", "full", "unchanged", "incremental", "remap", "reindex", "index_floor")
 
 
 def _env() -> dict[str, str]:
@@ -54,6 +55,15 @@ def test_smoke_run_reports_every_figure(tmp_path: Path) -> None:
     incremental = result["steps"]["incremental"]
     assert incremental["changed"] == 3 and incremental["records"] == 3 and incremental["requests"] == 2
     assert result["steps"]["remap"]["records"] == 300 and result["steps"]["reindex"]["records"] == 285
+    index_floor = result["steps"]["index_floor"]
+    assert index_floor["records"] == 285 and index_floor["batch"] == 1000
+    assert index_floor["cpu_s"] > 0 and index_floor["build_cpu_s"] > 0
+    budget = result["budget"]
+    assert budget["cores"] == result["machine"]["usable_cores"] and budget["target_ratio"] == 2.0
+    assert budget["allowed_us"] == round(budget["cores"] * 1e6 / (2.0 * result["steps"]["naive"]["records_per_s"]), 1)
+    assert budget["full_pipeline_us"] == round(result["steps"]["full"]["cpu_s"] * 1e6 / 300, 1)
+    assert budget["index_write_us"] == round(index_floor["cpu_s"] * 1e6 / 300, 1)
+    assert f"leaves {budget['allowed_us']:,.0f} us for everything" in done.stdout
     runs = [(r["n"], r["from"]) for r in result["rss"]["runs"]]
     assert runs == [(200, "separate run"), (300, "full pipeline step")]
     assert all(r["peak_rss_mb"] > 10 for r in result["rss"]["runs"])
@@ -115,3 +125,25 @@ def test_peak_rss_is_each_childs_own(tmp_path: Path) -> None:
     assert big_rc == 0 and small_rc == 0
     assert big_mb >= 160
     assert small_mb < 100  # not the maximum over every child reaped so far
+
+
+def test_the_cpu_budget_divides_the_target_rate_among_the_cores() -> None:
+    result = {"n": 1000, "store": "sqlite", "machine": {"usable_cores": 2, "cpu_model": "x", "ram_gib": 1, "python": "3",
+                                     "load_average_start": [0.0], "load_average_end": [0.0]},
+              "provider": {"deleted": 50, "bytes": 2_000_000, "pages": 10, "avg_record_bytes": 2000},
+              "steps": {"floor": {"label": "floor", "records_per_s": 40_000.0},
+                        "naive": {"label": "naive", "records_per_s": 8_000.0},
+                        "full": {"label": "full", "cpu_s": 0.7},
+                        "index_floor": {"label": "index floor", "cpu_s": 0.11, "build_cpu_s": 0.05}},
+              "targets": [], "checks": []}
+    budget = cpu_budget(result)
+    # 2.0x naive is 16,000 records/s; two cores then give each record 2 / 16,000 s of CPU.
+    assert budget == {"target_ratio": 2.0, "cores": 2, "allowed_us": 125.0, "full_pipeline_us": 700.0,
+                      "index_write_us": 110.0, "index_documents_us": 50.0, "parse_floor_us": 25.0}
+    result["budget"] = budget
+    table = render_table(result)
+    assert "2.0x naive on 2 cores leaves 125 us for everything; the full pipeline spent 700 us" in table
+    assert "tantivy's own indexing 110 us (index floor)" in table
+
+    del result["steps"]["naive"]
+    assert cpu_budget(result) is None
