@@ -1,9 +1,9 @@
 """The benchmark's steps in order, each measured the same way, gathered into one result.
 
 floor -> naive -> full pipeline -> unchanged re-harvest -> incremental after a 1 % change
--> remap -> reindex -> index floor -> peak RSS of a full harvest at each size.  Every count is checked
-against what the synthetic repository is known to hold, so a fast figure from a run that
-lost records cannot pass unnoticed.
+-> remap -> reindex -> index floor -> peak RSS of a full harvest at each size.  Every count
+is checked against what the synthetic repository is known to hold, so a fast figure from a
+run that lost records cannot pass unnoticed.
 """
 
 from __future__ import annotations
