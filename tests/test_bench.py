@@ -60,7 +60,8 @@ def test_smoke_run_reports_every_figure(tmp_path: Path) -> None:
     assert index_floor["cpu_s"] > 0 and index_floor["build_cpu_s"] > 0
     budget = result["budget"]
     assert budget["cores"] == result["machine"]["usable_cores"] and budget["target_ratio"] == 2.0
-    assert budget["allowed_us"] == round(budget["cores"] * 1e6 / (2.0 * result["steps"]["naive"]["records_per_s"]), 1)
+    naive_rate = result["steps"]["naive"]["records_per_s"]
+    assert budget["allowed_us"] == round(budget["cores"] * 1e6 / (2.0 * naive_rate), 1)
     assert budget["full_pipeline_us"] == round(result["steps"]["full"]["cpu_s"] * 1e6 / 300, 1)
     assert budget["index_write_us"] == round(index_floor["cpu_s"] * 1e6 / 300, 1)
     assert f"leaves {budget['allowed_us']:,.0f} us for everything" in done.stdout
@@ -128,8 +129,9 @@ def test_peak_rss_is_each_childs_own(tmp_path: Path) -> None:
 
 
 def test_the_cpu_budget_divides_the_target_rate_among_the_cores() -> None:
-    result = {"n": 1000, "store": "sqlite", "machine": {"usable_cores": 2, "cpu_model": "x", "ram_gib": 1, "python": "3",
-                                     "load_average_start": [0.0], "load_average_end": [0.0]},
+    machine = {"usable_cores": 2, "cpu_model": "x", "ram_gib": 1, "python": "3",
+               "load_average_start": [0.0], "load_average_end": [0.0]}
+    result = {"n": 1000, "store": "sqlite", "machine": machine,
               "provider": {"deleted": 50, "bytes": 2_000_000, "pages": 10, "avg_record_bytes": 2000},
               "steps": {"floor": {"label": "floor", "records_per_s": 40_000.0},
                         "naive": {"label": "naive", "records_per_s": 8_000.0},
