@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from harvester.config import load_settings
-from harvester.relay import BATCH
+from harvester.relay import BATCH, PUBLISHED
 from harvester.store.engine import make_engine
 from harvester.store.keyset import keyset_batches
 from harvester.store.models import IchRecord
@@ -48,8 +48,7 @@ def run_index_floor(config: Path, *, batch: int = BATCH) -> dict[str, Any]:
     """Index every published record of the configured store into a scratch index."""
     settings = load_settings(config, require_file=True)
     engine = make_engine(settings.store)
-    published = select(IchRecord.id, IchRecord.version, IchRecord.record).where(
-        IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))
+    published = select(IchRecord.id, IchRecord.version, IchRecord.record).where(*PUBLISHED)
     documents = rejected = batches = 0
     build_cpu = write_cpu = write_s = 0.0
     try:

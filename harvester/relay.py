@@ -28,6 +28,8 @@ log = logging.getLogger("ichlinks.index")
 # fewer, larger batches index faster; 1,000 parsed records stay a few MB.
 BATCH = 1000
 STATE = "search"
+# The ICH records a search index holds: what reindex rebuilds from and counts.
+PUBLISHED = (IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))
 
 
 def search_settings(config: SearchConfig):  # type: ignore[no-untyped-def]
@@ -137,8 +139,7 @@ def index_status(engine: Engine, config: SearchConfig) -> dict[str, Any]:
         pending = s.scalar(select(func.count()).select_from(Outbox)) or 0
         oldest = s.scalar(select(func.min(Outbox.created_at)))
         failing = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.attempts > 0)) or 0
-        published = s.scalar(select(func.count()).select_from(IchRecord).where(
-            IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))) or 0
+        published = s.scalar(select(func.count()).select_from(IchRecord).where(*PUBLISHED)) or 0
         st = s.get(IndexState, STATE)
     out: dict[str, Any] = {
         "backend": config.backend, "pending": pending, "failing": failing,
@@ -162,8 +163,7 @@ def index_status(engine: Engine, config: SearchConfig) -> dict[str, Any]:
 def _published_ops(engine: Engine) -> Iterator[Any]:
     from indexer import IndexOp
 
-    published = select(IchRecord.id, IchRecord.version, IchRecord.record).where(
-        IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))
+    published = select(IchRecord.id, IchRecord.version, IchRecord.record).where(*PUBLISHED)
     with Session(engine) as s:
         for rows in keyset_batches(s, published, IchRecord.id, batch=BATCH, after=""):
             for rid, version, record in rows:
@@ -174,8 +174,7 @@ def reindex(engine: Engine, config: SearchConfig) -> dict[str, Any]:
     """Build a fresh index from the store, check its count, then swap it in."""
     started = utcnow() - timedelta(seconds=1)
     with Session(engine) as s:
-        expected = s.scalar(select(func.count()).select_from(IchRecord).where(
-            IchRecord.deleted.is_(False), IchRecord.quarantined.is_(False))) or 0
+        expected = s.scalar(select(func.count()).select_from(IchRecord).where(*PUBLISHED)) or 0
         high = s.scalar(select(func.max(Outbox.id))) or 0
     from indexer import IndexingError
 
