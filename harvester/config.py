@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from harvester.errors import ConfigError
+from harvester.errors import ConfigError, ConfigProblems
 
 DEFAULT_CONFIG_PATH = Path("config/ichlinks.yaml")
 DEFAULT_STORE = "sqlite:///var/ichlinks.db"
@@ -173,9 +173,14 @@ def _expand_env(value: str, path: str, line: int) -> str:
 
 
 class _Reader:
-    """Walks one mapping node, checking types and refusing unknown keys."""
+    """Walks one mapping node, checking types and refusing unknown keys.
 
-    def __init__(self, node: _Node, key_path: str, path: str) -> None:
+    A mistake is recorded in ``problems`` (shared by every reader of one file) and the
+    default stands in for the value, so the rest of the file is still checked: an operator
+    editing forty sources hears of every mistake at once, not one per attempt.
+    """
+
+    def __init__(self, node: _Node, key_path: str, path: str, problems: list[ConfigError]) -> None:
         if not isinstance(node.value, dict):
             raise ConfigError(f"must be a mapping, not {_kind(node.value)}", path=path,
                               line=node.line, key=key_path or None)
@@ -183,6 +188,7 @@ class _Reader:
         self.items: dict[str, _Node] = node.value
         self.key_path = key_path
         self.path = path
+        self.problems = problems
         self.used: set[str] = set()
 
     def _key(self, name: str) -> str:
@@ -193,14 +199,21 @@ class _Reader:
         return ConfigError(message, path=self.path, line=node.line if node else self.node.line,
                            key=self._key(name))
 
+    def report(self, name: str, message: str) -> None:
+        self.problems.append(self.error(name, message))
+
+    def given(self, name: str) -> bool:
+        node = self.items.get(name)
+        return node is not None and node.value is not None
+
     def get(self, name: str, kind: type | tuple[type, ...], default: Any = None, *,
             required: bool = False, check: Callable[[Any], str | None] | None = None) -> Any:
         self.used.add(name)
         node = self.items.get(name)
         if node is None or node.value is None:
             if required:
-                raise ConfigError("is required", path=self.path, line=self.node.line,
-                                  key=self._key(name))
+                self.problems.append(ConfigError("is required", path=self.path,
+                                                 line=self.node.line, key=self._key(name)))
             return default
         value = node.value
         kinds = kind if isinstance(kind, tuple) else (kind,)
@@ -208,11 +221,13 @@ class _Reader:
             value = float(value)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
-            raise self.error(name, f"must be {names}, not {_kind(value)} ({value!r})")
+            self.report(name, f"must be {names}, not {_kind(value)} ({value!r})")
+            return default
         if check is not None:
             problem = check(value)
             if problem:
-                raise self.error(name, problem)
+                self.report(name, problem)
+                return default
         return value
 
     def child(self, name: str) -> _Reader | None:
@@ -220,7 +235,11 @@ class _Reader:
         node = self.items.get(name)
         if node is None or node.value is None:
             return None
-        return _Reader(node, self._key(name), self.path)
+        try:
+            return _Reader(node, self._key(name), self.path, self.problems)
+        except ConfigError as exc:
+            self.problems.append(exc)
+            return None
 
     def string_list(self, name: str) -> tuple[str, ...]:
         self.used.add(name)
@@ -230,13 +249,16 @@ class _Reader:
         if isinstance(node.value, str):
             return (node.value,)
         if not isinstance(node.value, list):
-            raise self.error(name, f"must be a list of strings, not {_kind(node.value)}")
+            self.report(name, f"must be a list of strings, not {_kind(node.value)}")
+            return ()
         out = []
         for item in node.value:
             if not isinstance(item.value, str) or not item.value.strip():
-                raise ConfigError("list items must be non-empty strings", path=self.path,
-                                  line=item.line, key=self._key(name))
-            out.append(item.value)
+                self.problems.append(ConfigError("list items must be non-empty strings",
+                                                 path=self.path, line=item.line,
+                                                 key=self._key(name)))
+            else:
+                out.append(item.value)
         return tuple(out)
 
     def plain(self, name: str) -> dict[str, Any]:
@@ -246,15 +268,15 @@ class _Reader:
         if node is None or node.value is None:
             return {}
         if not isinstance(node.value, dict):
-            raise self.error(name, f"must be a mapping, not {_kind(node.value)}")
+            self.report(name, f"must be a mapping, not {_kind(node.value)}")
+            return {}
         return {k: _plain(v) for k, v in node.value.items()}
 
     def finish(self) -> None:
-        unknown = [k for k in self.items if k not in self.used]
-        if unknown:
-            name = unknown[0]
-            known = ", ".join(sorted(self.used))
-            raise self.error(name, f"unknown key {name!r} (known keys here: {known})")
+        known = ", ".join(sorted(self.used))
+        for name in self.items:
+            if name not in self.used:
+                self.report(name, f"unknown key {name!r} (known keys here: {known})")
 
 
 _TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
@@ -330,13 +352,21 @@ def _default_mapping(prefix: str) -> str | None:
     return suggest_crosswalk([{"metadataPrefix": prefix}])
 
 
-def _read_source(name: str, node: _Node, path: str) -> SourceConfig:
+def _read_source(name: str, node: _Node, path: str,
+                 problems: list[ConfigError]) -> SourceConfig | None:
+    """The source's settings, or None when ``problems`` got any of its mistakes."""
     key_path = f"sources.{name}"
     if not _SOURCE_NAME.match(name):
-        raise ConfigError("source names use letters, digits, '-', '_' and '.' (max 64)",
-                          path=path, line=node.line, key=key_path)
-    r = _Reader(node, key_path, path)
-    url = r.get("url", str, required=True, check=_check_url).strip()
+        problems.append(ConfigError("source names use letters, digits, '-', '_' and '.' (max 64)",
+                                    path=path, line=node.line, key=key_path))
+        return None
+    try:
+        r = _Reader(node, key_path, path, problems)
+    except ConfigError as exc:
+        problems.append(exc)
+        return None
+    before = len(problems)
+    url = r.get("url", str, required=True, check=_check_url)
     prefix = r.get("metadata_prefix", str, "oai_dc")
     sets = r.string_list("sets")
     partner_r = r.child("partner")
@@ -346,14 +376,15 @@ def _read_source(name: str, node: _Node, path: str) -> SourceConfig:
                           country=partner_r.get("country", str, None, check=_check_country))
         partner_r.finish()
     mapping = r.get("mapping", str, None, check=_check_mapping)
-    if mapping is None:
+    if mapping is None and not r.given("mapping"):
         mapping = _default_mapping(prefix)
         if mapping is None:
-            raise r.error("metadata_prefix", f"no bundled crosswalk reads metadata_prefix {prefix!r}; "
-                                             "name one with mapping: (a crosswalk or a .yaml file)")
+            r.report("metadata_prefix", f"no bundled crosswalk reads metadata_prefix {prefix!r}; "
+                                        "name one with mapping: (a crosswalk or a .yaml file)")
     schedule = None
     sched_r = r.child("schedule")
     if sched_r is not None:
+        mark = len(problems)
         cron = sched_r.get("cron", str, None, check=_check_cron)
         interval = sched_r.get("interval", str, None,
                                check=lambda v: None if parse_interval(v) else
@@ -361,25 +392,27 @@ def _read_source(name: str, node: _Node, path: str) -> SourceConfig:
         jitter = sched_r.get("jitter_s", int, 600,
                              check=lambda v: None if v >= 0 else "must be >= 0")
         sched_r.finish()
-        if (cron is None) == (interval is None):
-            raise ConfigError("give exactly one of cron or interval", path=path,
-                              line=sched_r.node.line, key=f"{key_path}.schedule")
-        schedule = Schedule(cron=cron, interval_s=parse_interval(interval) if interval else None,
-                            jitter_s=jitter)
+        if len(problems) == mark and (cron is None) == (interval is None):
+            problems.append(ConfigError("give exactly one of cron or interval", path=path,
+                                        line=sched_r.node.line, key=f"{key_path}.schedule"))
+        elif len(problems) == mark:
+            schedule = Schedule(cron=cron,
+                                interval_s=parse_interval(interval) if interval else None,
+                                jitter_s=jitter)
     defaults = r.plain("defaults")
     if "category" in defaults and defaults["category"] not in CATEGORIES:
-        raise r.error("defaults", f"defaults.category must be one of {', '.join(CATEGORIES)}, "
-                                  f"not {defaults['category']!r}")
+        r.report("defaults", f"defaults.category must be one of {', '.join(CATEGORIES)}, "
+                             f"not {defaults['category']!r}")
     if "country" in defaults and (not isinstance(defaults["country"], str)
                                   or _check_country(defaults["country"])):
-        raise r.error("defaults", f"defaults.country must be an ISO alpha-2 code, "
-                                  f"not {defaults['country']!r}")
+        r.report("defaults", f"defaults.country must be an ISO alpha-2 code, "
+                             f"not {defaults['country']!r}")
     rules = r.plain("rules")
     for rule, table in rules.items():
         if rule not in ("category_by_set", "category_by_type"):
-            raise r.error("rules", f"unknown rule {rule!r} (known: category_by_set, category_by_type)")
-        if not isinstance(table, dict) or any(v not in CATEGORIES for v in table.values()):
-            raise r.error("rules", f"rules.{rule} must map values to one of {', '.join(CATEGORIES)}")
+            r.report("rules", f"unknown rule {rule!r} (known: category_by_set, category_by_type)")
+        elif not isinstance(table, dict) or any(v not in CATEGORIES for v in table.values()):
+            r.report("rules", f"rules.{rule} must map values to one of {', '.join(CATEGORIES)}")
     pol = Politeness()
     pol_r = r.child("politeness")
     if pol_r is not None:
@@ -389,9 +422,9 @@ def _read_source(name: str, node: _Node, path: str) -> SourceConfig:
                                       check=lambda v: None if 1 <= v <= 32 else "must be 1..32"))
         pol_r.finish()
     source = SourceConfig(
-        name=name, url=url, metadata_prefix=prefix, sets=sets, partner=partner, mapping=mapping,
-        schedule=schedule, defaults=MappingProxyType(defaults), rules=MappingProxyType(rules),
-        politeness=pol,
+        name=name, url=(url or "").strip(), metadata_prefix=prefix, sets=sets, partner=partner,
+        mapping=mapping, schedule=schedule, defaults=MappingProxyType(defaults),
+        rules=MappingProxyType(rules), politeness=pol,
         max_delete_fraction=r.get("max_delete_fraction", float, 0.2,
                                   check=lambda v: None if 0 <= v <= 1 else "must be between 0 and 1"),
         timeout_s=r.get("timeout_s", float, 60.0, check=lambda v: None if v > 0 else "must be > 0"),
@@ -404,22 +437,31 @@ def _read_source(name: str, node: _Node, path: str) -> SourceConfig:
         enabled=r.get("enabled", bool, True),
     )
     r.finish()
-    return source
+    return source if len(problems) == before else None
 
 
 def parse_settings(text: str, path: str = "<config>") -> Settings:
-    """Validate a configuration text; raises :class:`ConfigError` naming file, line and key."""
-    root = _Reader(_compose(text, path), "", path)
+    """Validate a configuration text; raises :class:`ConfigError` naming file, line and key.
+
+    Every mistake of the file is reported, in the order of its lines
+    (:class:`~harvester.errors.ConfigProblems` when there are several); only YAML that
+    cannot be read at all stops at the first.
+    """
+    problems: list[ConfigError] = []
+    root = _Reader(_compose(text, path), "", path, problems)
     store = root.get("store", str, DEFAULT_STORE)
     sources: dict[str, SourceConfig] = {}
     sources_node = root.items.get("sources")
     root.used.add("sources")
     if sources_node is not None and sources_node.value is not None:
         if not isinstance(sources_node.value, dict):
-            raise ConfigError("must be a mapping of source name to settings", path=path,
-                              line=sources_node.line, key="sources")
-        for name, node in sources_node.value.items():
-            sources[name] = _read_source(str(name), node, path)
+            problems.append(ConfigError("must be a mapping of source name to settings", path=path,
+                                        line=sources_node.line, key="sources"))
+        else:
+            for name, node in sources_node.value.items():
+                source = _read_source(str(name), node, path, problems)
+                if source is not None:
+                    sources[name] = source
     search = SearchConfig()
     search_r = root.child("search")
     if search_r is not None:
@@ -434,9 +476,9 @@ def parse_settings(text: str, path: str = "<config>") -> Settings:
             verify_certs=search_r.get("verify_certs", bool, True),
         )
         search_r.finish()
-        if search.backend == "elasticsearch" and not search.url:
-            raise ConfigError("the elasticsearch backend needs search.url", path=path,
-                              line=search_r.node.line, key="search.url")
+        if search.backend == "elasticsearch" and not search_r.given("url"):
+            problems.append(ConfigError("the elasticsearch backend needs search.url", path=path,
+                                        line=search_r.node.line, key="search.url"))
     service = ServiceConfig()
     service_r = root.child("service")
     if service_r is not None:
@@ -461,6 +503,8 @@ def parse_settings(text: str, path: str = "<config>") -> Settings:
         )
         harvest_r.finish()
     root.finish()
+    if problems:
+        raise ConfigProblems.of(problems)
     return Settings(store=store, sources=MappingProxyType(sources), search=search,
                     service=service, harvest=harvest, path=path)
 

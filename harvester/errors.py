@@ -9,6 +9,7 @@ Every error a harvest can meet carries the context an operator needs to act on i
 
     IchlinksError                   exit code 1
     ├─ ConfigError                  exit code 2; file, line, key path
+    │  └─ ConfigProblems            several at once, each a ConfigError, in line order
     ├─ StoreError                   the database failed or is unreachable
     └─ HarvestError                 source, url, verb, token
        ├─ TransportError            connect/read failures; retryable
@@ -29,6 +30,7 @@ Every error a harvest can meet carries the context an operator needs to act on i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -58,6 +60,29 @@ class ConfigError(IchlinksError):
         if self.key:
             where += f": {self.key}"
         return f"{where}: {self.message}"
+
+
+class ConfigProblems(ConfigError):
+    """Every mistake found in one configuration file, so one edit can fix them all.
+
+    Its own ``message``, ``line`` and ``key`` are the first problem's, so code that handles a
+    single :class:`ConfigError` still points somewhere true.
+    """
+
+    def __init__(self, problems: Sequence[ConfigError]) -> None:
+        self.problems = tuple(problems)
+        first = self.problems[0]
+        super().__init__(first.message, path=first.path, line=first.line, key=first.key)
+
+    @classmethod
+    def of(cls, problems: Sequence[ConfigError]) -> ConfigError:
+        """One problem as itself; several, sorted by line, as one error listing them."""
+        ordered = sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+        return ordered[0] if len(ordered) == 1 else cls(ordered)
+
+    def __str__(self) -> str:
+        listed = "\n".join(f"  {p}" for p in self.problems)
+        return f"{self.path or '<config>'}: {len(self.problems)} problems\n{listed}"
 
 
 class StoreError(IchlinksError):

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from harvester.config import load_settings, parse_interval, parse_settings
-from harvester.errors import ConfigError
+from harvester.errors import ConfigError, ConfigProblems
 
 GOOD = """\
 store: sqlite:///var/ichlinks.db
@@ -80,6 +80,50 @@ def test_bad_config_names_file_line_and_key(text: str, line: int | None, key: st
     assert str(err).startswith("conf/ichlinks.yaml")
 
 
+MANY_MISTAKES = """\
+store: sqlite:///x.db
+sources:
+  a:
+    url: ftp://x.org/oai
+    mapping: dublin_core
+    schedule: {cron: '61 * * * *'}
+    politness: {delay_s: 1}
+  good:
+    url: http://ok.org/oai
+  b:
+    url: http://y.org/oai
+    partner: {country: Korea}
+    sets: [3, music]
+search: {backend: elasticsearch}
+harvst: {concurrency: 2}
+"""
+
+
+def test_every_mistake_of_a_file_is_reported_at_once_in_line_order() -> None:
+    with pytest.raises(ConfigProblems) as info:
+        parse_settings(MANY_MISTAKES, "conf/ichlinks.yaml")
+    err = info.value
+    found = [(p.line, p.key) for p in err.problems]
+    assert found == [(4, "sources.a.url"), (5, "sources.a.mapping"),
+                     (6, "sources.a.schedule.cron"), (7, "sources.a.politness"),
+                     (12, "sources.b.partner.country"), (13, "sources.b.sets"),
+                     (14, "search.url"), (15, "harvst")]
+    # A mistake stands alone: the bad cron is not also "neither cron nor interval", the bad
+    # mapping does not fall back to the format's crosswalk.
+    assert not any("exactly one" in p.message or "no bundled" in p.message for p in err.problems)
+    text = str(err).splitlines()
+    assert text[0] == "conf/ichlinks.yaml: 8 problems"
+    assert text[1:] == [f"  {p}" for p in err.problems]
+    assert (err.line, err.key) == (4, "sources.a.url")  # read as one error, it is the first
+
+
+def test_one_mistake_is_a_plain_config_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings("sources:\n  a:\n    url: http://x.org/oai\n    retries: -1\n", "c.yaml")
+    assert type(info.value) is ConfigError
+    assert str(info.value) == "c.yaml:4: sources.a.retries: must be 0..50"
+
+
 def test_environment_overrides(tmp_path) -> None:  # type: ignore[no-untyped-def]
     cfg = tmp_path / "c.yaml"
     cfg.write_text("store: sqlite:///a.db\nsearch: {api_key: '${ES_KEY:-none}'}\n")
@@ -105,11 +149,13 @@ def test_intervals() -> None:
 def test_cli_exits_2_on_bad_config_without_touching_the_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
     cfg = tmp_path / "c.yaml"
     db = tmp_path / "store.db"
-    cfg.write_text(f"store: sqlite:///{db}\nsources:\n  a:\n    url: http://x.org/oai\n    sets: 3\n")
+    cfg.write_text(f"store: sqlite:///{db}\nsources:\n  a:\n    url: http://x.org/oai\n    sets: 3\n"
+                   "  b:\n    url: gopher://y.org\n")
     proc = subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(cfg), "harvest"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2, proc.stderr
-    assert "sources.a.sets" in proc.stderr and ":5" in proc.stderr
+    assert f"{cfg}: 2 problems" in proc.stderr
+    assert f"{cfg}:5: sources.a.sets" in proc.stderr and f"{cfg}:7: sources.b.url" in proc.stderr
     assert not db.exists()
 
 
