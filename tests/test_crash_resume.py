@@ -2,7 +2,8 @@
 
 Each seed kills ``ichlinks harvest`` (a real subprocess) at a random time while it pages
 through a slow provider, then runs it again until one run completes.  CI runs a few seeds
-per store; ICHLINKS_CRASH_SEEDS=20 runs the long version.
+per store; ICHLINKS_CRASH_SEEDS=20 runs the long version, and ICHLINKS_CRASH_SEED_START=100
+moves it on to seeds no earlier run has tried.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from indexer import SearchQuery, SearchSettings, open_backend
 from mappings import record_id
 
 SEEDS = int(os.environ.get("ICHLINKS_CRASH_SEEDS", "3"))
+SEED_START = int(os.environ.get("ICHLINKS_CRASH_SEED_START", "0"))
 
 
 def _write_config(tmp_path: Path, url: str, store_url: str, full: bool = False) -> Path:
@@ -47,7 +49,7 @@ def _harvest_cmd(cfg: Path) -> list[str]:
     return [sys.executable, "-m", "harvester.cli", "--config", str(cfg), "harvest", "--json"]
 
 
-@pytest.mark.parametrize("seed", range(SEEDS))
+@pytest.mark.parametrize("seed", range(SEED_START, SEED_START + SEEDS))
 def test_killed_harvests_resume_to_the_exact_record_set(store_url: str, oai_server: Any,
                                                         tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
