@@ -444,8 +444,9 @@ def parse_settings(text: str, path: str = "<config>") -> Settings:
     """Validate a configuration text; raises :class:`ConfigError` naming file, line and key.
 
     Every mistake of the file is reported, in the order of its lines
-    (:class:`~harvester.errors.ConfigProblems` when there are several); only YAML that
-    cannot be read at all stops at the first.
+    (:class:`~harvester.errors.ConfigProblems` when there are several).  What stops the
+    reading itself is reported alone: YAML that does not parse, a key given twice, a
+    ``${VAR}`` that is not set.
     """
     problems: list[ConfigError] = []
     root = _Reader(_compose(text, path), "", path, problems)
