@@ -24,7 +24,7 @@ from harvester.config import Settings, SourceConfig
 from harvester.crosswalking import CrosswalkStage
 from harvester.forking import die_with_parent, fork_is_safe
 from harvester.harvest import HarvestResult
-from harvester.progress import TerminalProgress
+from harvester.progress import LogProgress, TerminalProgress
 from harvester.relay import relay_outbox
 from harvester.runner import harvest_sources, select_sources
 from harvester.store.engine import make_engine, open_store
@@ -64,15 +64,14 @@ def run_harvest(settings: Settings, names: Sequence[str], *, full: bool = False,
             relayer = ctx.Process(target=_follow_relay, name="ichlinks-relayer", daemon=True,
                                   args=(settings, relayed, os.getpid()))
             relayer.start()
-    progress = TerminalProgress() if show_progress else None
+    progress = TerminalProgress() if show_progress else LogProgress()
     try:
         results = harvest_sources(settings, engine, sources, full=full,
                                   allow_mass_delete=allow_mass_delete,
                                   sink=None if use_follower else stage, progress=progress,
                                   stop=stop, take_leases=take_leases)
     finally:
-        if progress is not None:
-            progress.close()
+        progress.close()
         # The harvest is done: the mapper makes its last pass, then the relayer its last relay.
         for proc, finished in ((mapper, mapped), (relayer, relayed)):
             if proc is not None and finished is not None:

@@ -1,10 +1,17 @@
-"""Live progress: one rewritten line with records, total, pages and rate per source."""
+"""Progress: one rewritten terminal line per harvest, or a log line a minute per source."""
 
 from __future__ import annotations
 
 import io
+import logging
+import re
 
-from harvester.progress import TerminalProgress
+from oai_fixtures import delay, make_records
+
+import harvester.progress as progress_module
+from harvester.config import parse_settings
+from harvester.pipeline import run_harvest
+from harvester.progress import LogProgress, TerminalProgress
 
 
 def test_progress_line_shows_each_source_and_is_cleared() -> None:
@@ -28,3 +35,59 @@ def test_progress_is_throttled() -> None:
     progress.update("a", pages=1, records=1, total=None)
     progress.update("a", pages=2, records=2, total=None)
     assert out.getvalue().count("\r") == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_log_progress_says_source_counts_and_rate_once_an_interval(caplog) -> None:  # type: ignore[no-untyped-def]
+    clock = _Clock()
+    progress = LogProgress(60.0, clock=clock)
+    caplog.set_level(logging.INFO, logger="ichlinks.harvest")
+    progress.update("vn-vicas", pages=1, records=100, total=50_000)  # the first page: no line
+    clock.now += 30
+    progress.update("vn-vicas", pages=2, records=200, total=50_000)
+    assert caplog.messages == []
+    clock.now += 31  # 61 s after the first page
+    progress.update("vn-vicas", pages=3, records=6_200, total=50_000)
+    progress.update("kr-nihc", pages=1, records=50, total=None)  # another source keeps its own time
+    clock.now += 59
+    progress.update("vn-vicas", pages=4, records=9_000, total=50_000)
+    clock.now += 1
+    progress.update("kr-nihc", pages=9, records=1_250, total=None)
+    assert caplog.messages == [
+        "vn-vicas: in progress, 6,200 records in 3 pages so far, 100 records/s; "
+        "this list holds 50,000 (completeListSize)",
+        "kr-nihc: in progress, 1,250 records in 9 pages so far, 20 records/s",
+    ]
+    progress.close()
+    assert len(caplog.messages) == 2
+
+
+def test_a_harvest_off_a_terminal_logs_its_progress(store_url: str, oai_server, tmp_path,  # type: ignore[no-untyped-def]
+                                                    monkeypatch, caplog) -> None:
+    monkeypatch.setattr(progress_module, "LOG_INTERVAL_S", 0.0)
+    server = oai_server(make_records(60), page_size=10, faults=[delay(0.01, times=None)])
+    settings = parse_settings(f"""
+store: "{store_url}"
+search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
+sources:
+  kr-progress:
+    url: {server.base_url}
+    defaults: {{category: element}}
+""", "test.yaml")
+    caplog.set_level(logging.INFO, logger="ichlinks.harvest")
+    [result] = run_harvest(settings, [])
+    assert result.status == "ok" and result.records == 60
+    lines = [m for m in caplog.messages if "in progress" in m]
+    assert lines, caplog.messages
+    assert all(m.startswith("kr-progress: in progress, ") for m in lines)
+    counts = [int(re.search(r"in progress, ([\d,]+) records in (\d+) pages", m)[1].replace(",", ""))
+              for m in lines]
+    assert counts == sorted(counts) and 10 < counts[-1] <= 60
+    assert "this list holds 60 (completeListSize)" in lines[-1]
