@@ -277,7 +277,8 @@ def status(ctx: Context, as_json: bool, runs: int) -> None:
                    + ("" if row["configured"] else " (no longer configured)"))
         for run in row["runs"]:
             click.echo(f"  {run['started_at'][:19]} {run['mode']:<12} {run['status']:<8} "
-                       f"{run['records']} records, {run['new']} new, {run['updated']} updated, "
+                       f"{run['records']} records{' so far' if run['status'] == 'running' else ''}, "
+                       f"{run['new']} new, {run['updated']} updated, "
                        f"{run['deleted']} deleted, {run['failed']} failed"
                        + (f" — {run['error']}" if run["error"] else ""))
 

@@ -43,6 +43,8 @@ log = logging.getLogger("ichlinks.harvest")
 
 DAY = "YYYY-MM-DD"
 MAX_TOKEN_RESTARTS = 3
+# How often a running harvest writes its counts to its run row, for `ichlinks status`.
+RUN_REFRESH_S = 10.0
 DATE_COLUMN = Checkpoint.__table__.c.window_start.type.length
 
 
@@ -157,6 +159,7 @@ class Harvester:
         self.stop = stop or threading.Event()
         self.sleep = sleep
         self.prefetch = prefetch
+        self._run_refreshed: dict[int, float] = {}  # run id -> when its row last got the counts
 
     def client_for(self, source: SourceConfig) -> OAIClient:
         http = self.pools.client_for(source.url, max_connections=source.politeness.max_connections,
@@ -254,6 +257,8 @@ class Harvester:
                 log.exception("%s: crosswalk stage failed after the run", source.name)
                 result.notes.append(f"crosswalk stage failed: {exc}")
         result.duration_s = time.monotonic() - started
+        if result.run_id is not None:
+            self._run_refreshed.pop(result.run_id, None)
         try:
             with self.sessions.begin() as s:
                 update_run(s, result.run_id, status=result.status, mode=result.mode, ended_at=utcnow(),
@@ -317,6 +322,7 @@ class Harvester:
                     statistics.wrote(len(counts.changes))
                 result.pages += 1
                 result.add(counts)
+                self._refresh_run(source, result, client.requests)
                 if result.until is None:
                     with self.sessions() as s:
                         cp = s.get(Checkpoint, (source.name, set_spec or "", prefix))
@@ -396,6 +402,28 @@ class Harvester:
 
     def _recogniser(self, source: SourceConfig) -> _PageRecogniser:
         return _PageRecogniser(self.engine, source)
+
+    def _refresh_run(self, source: SourceConfig, result: HarvestResult, requests: int) -> None:
+        """Write the counts so far to the run row, at most every ``RUN_REFRESH_S``.
+
+        Without it a harvest of hours shows as "running, 0 records" to ``ichlinks status``
+        and the service until it ends.  The pages counted are committed already; a failure
+        here only leaves the row behind, so it is logged, not raised.
+        """
+        if result.run_id is None:
+            return
+        now = time.monotonic()
+        last = self._run_refreshed.get(result.run_id)
+        if last is not None and now - last < RUN_REFRESH_S:
+            return
+        self._run_refreshed[result.run_id] = now
+        try:
+            with self.sessions.begin() as s:
+                update_run(s, result.run_id, pages=result.pages, records=result.records,
+                           new=result.new, updated=result.updated, unchanged=result.unchanged,
+                           deleted=result.deleted, failed=result.failed, requests=requests)
+        except SQLAlchemyError as exc:
+            log.warning("%s: cannot record the counts so far: %s", source.name, exc)
 
     def _commit_page(self, source: SourceConfig, set_spec: str | None, page: Page,
                      records: Sequence[Any], next_token: str | None, epoch: int,

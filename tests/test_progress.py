@@ -1,17 +1,26 @@
-"""Progress: one rewritten terminal line per harvest, or a log line a minute per source."""
+"""Progress: a terminal line, a log line a minute per source, and the counts so far in the store."""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
+import subprocess
+import sys
+import threading
+import time
 
-from oai_fixtures import delay, make_records
+from oai_fixtures import _fault, delay, make_records
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+import harvester.harvest as harvest_module
 import harvester.progress as progress_module
 from harvester.config import parse_settings
 from harvester.pipeline import run_harvest
 from harvester.progress import LogProgress, TerminalProgress
+from harvester.store.engine import open_store
+from harvester.store.models import HarvestRun
 
 
 def test_progress_line_shows_each_source_and_is_cleared() -> None:
@@ -91,3 +100,56 @@ sources:
               for m in lines]
     assert counts == sorted(counts) and 10 < counts[-1] <= 60
     assert "this list holds 60 (completeListSize)" in lines[-1]
+
+
+def test_a_running_harvest_shows_its_counts_so_far_in_its_run_row(  # type: ignore[no-untyped-def]
+        store_url: str, oai_server, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(harvest_module, "RUN_REFRESH_S", 0.0)
+    held, release = threading.Event(), threading.Event()
+
+    def hold(server, exchange) -> None:  # type: ignore[no-untyped-def]
+        held.set()
+        release.wait(30)
+        server.serve_normally(exchange)
+
+    # The second page is held back until the test has looked at the run row.
+    server = oai_server(make_records(60), page_size=10,
+                        faults=[_fault("hold", hold, verb="ListRecords", token=True, times=1)])
+    config = tmp_path / "ichlinks.yaml"
+    config.write_text(f"""
+store: "{store_url}"
+search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
+sources:
+  kr-live:
+    url: {server.base_url}
+    defaults: {{category: element}}
+""", encoding="utf-8")
+    settings = parse_settings(config.read_text(encoding="utf-8"), str(config))
+    results: list = []
+    worker = threading.Thread(target=lambda: results.extend(run_harvest(settings, [])))
+    worker.start()
+    try:
+        assert held.wait(30)
+        engine = open_store(settings.store)
+        deadline = time.monotonic() + 10
+        while True:
+            with Session(engine) as s:
+                run = s.scalars(select(HarvestRun).where(HarvestRun.source == "kr-live")).one()
+            if run.records or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert (run.status, run.pages, run.records, run.new) == ("running", 1, 10, 10)
+        assert run.requests >= 2 and run.ended_at is None
+        shown = subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(config),
+                                "status"], capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        assert re.search(r"incremental\s+running\s+10 records so far, 10 new", shown.stdout), shown.stdout
+    finally:
+        release.set()
+        worker.join(60)
+    [result] = results
+    assert result.status == "ok"
+    with Session(engine) as s:
+        run = s.scalars(select(HarvestRun).where(HarvestRun.source == "kr-live")).one()
+    assert (run.status, run.pages, run.records, run.new) == ("ok", 6, 60, 60)
+    engine.dispose()
