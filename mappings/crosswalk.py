@@ -17,7 +17,7 @@ from lxml import etree
 
 from mappings.category import resolve_category
 from mappings.definition import Definition, RuleDef
-from mappings.errors import MappingError
+from mappings.errors import MappingError, MappingErrors
 from mappings.fields import FIELDS
 from mappings.identity import record_id
 from mappings.normalisers.text import clean_text
@@ -164,6 +164,11 @@ def _selector(expression: str, namespaces: dict[str, str],
 Runner = Callable[[Env], list[Item]]
 
 
+def _never_run(env: Env) -> list[Item]:
+    """Stands in for a rule that failed to compile; the crosswalk then raises, unbuilt."""
+    raise AssertionError("a crosswalk with definition errors is never used")
+
+
 def _runner(selectors: tuple[Any, ...], override: Override | None, steps: tuple[Step, ...]) -> Runner:
     """One closure per rule, specialised so the common cases run no needless branches.
 
@@ -268,10 +273,14 @@ class Crosswalk:
         compiler = ArgumentCompiler(namespaces)
         self._selectors: dict[str, _ChildSelector | _XPathSelector] = {}
         self._child_tags: set[str] = set()  # grows while compiling, then never changes
-        self._hints = {name: self._compile(rule, f"hints.{name}", frozenset({LANGUAGE}), compiler)
+        problems: list[MappingError] = []  # every rule is compiled, so all mistakes are told
+        self._hints = {name: self._compile_reporting(rule, f"hints.{name}", frozenset({LANGUAGE}),
+                                                     compiler, problems)
                        for name, rule in definition.hints.items()}
-        self._fields = [(name, self._compile_field(name, compiler), _finisher(name))
+        self._fields = [(name, self._compile_field(name, compiler, problems), _finisher(name))
                         for name in FIELDS if name in definition.fields]
+        if problems:
+            raise MappingErrors.of(problems)
         self._maps_category = "category" in definition.fields
 
     def __repr__(self) -> str:
@@ -279,10 +288,20 @@ class Crosswalk:
 
     # -- compiling ---------------------------------------------------------------------------
 
-    def _compile_field(self, name: str, compiler: ArgumentCompiler) -> tuple[Runner, ...]:
+    def _compile_field(self, name: str, compiler: ArgumentCompiler,
+                       problems: list[MappingError]) -> tuple[Runner, ...]:
         spec = FIELDS[name]
-        return tuple(self._compile(rule, name, spec.kinds, compiler)
+        return tuple(self._compile_reporting(rule, name, spec.kinds, compiler, problems)
                      for rule in self.definition.fields[name].rules)
+
+    def _compile_reporting(self, rule: RuleDef, field: str, wanted: frozenset[str],
+                           compiler: ArgumentCompiler, problems: list[MappingError]) -> Runner:
+        """``_compile``, with a mistake added to ``problems`` (the runner is then never used)."""
+        try:
+            return self._compile(rule, field, wanted, compiler)
+        except MappingError as exc:
+            problems.append(exc)
+            return _never_run
 
     def _compile(self, rule: RuleDef, field: str, wanted: frozenset[str],
                  compiler: ArgumentCompiler) -> Runner:

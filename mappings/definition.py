@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from mappings.errors import MappingError
+from mappings.errors import MappingError, MappingErrors
 from mappings.fields import FIELDS
 
 BUNDLED_PACKAGE = "mappings.crosswalks"
@@ -225,28 +225,42 @@ class _Reader:
             raise self.fail("'root:' must be an XPath", doc.key_lines.get("root"))
         root_line = doc.key_lines.get("root", parent.root_line if parent else None)
 
+        problems: list[MappingError] = []  # one per hint or field, so every one is checked
         hints = dict(parent.hints) if parent else {}
         for hint_name, spec, line in self._entries(doc, "hints"):
             if spec is None:
                 hints.pop(hint_name, None)
                 continue
-            rules = self._rules(spec, line, f"hints.{hint_name}", overrides_module)
-            if len(rules) != 1:
-                raise self.fail("a hint has exactly one rule", line, f"hints.{hint_name}")
+            try:
+                rules = self._rules(spec, line, f"hints.{hint_name}", overrides_module)
+                if len(rules) != 1:
+                    raise self.fail("a hint has exactly one rule", line, f"hints.{hint_name}")
+            except MappingError as exc:
+                problems.append(exc)
+                continue
             hints[hint_name] = rules[0]
 
         fields = dict(parent.fields) if parent else {}
         for field_name, spec, line in self._entries(doc, "fields"):
             if field_name not in FIELDS:
-                raise self.fail(f"unknown ICH field {field_name!r}; mappable fields: "
-                                + ", ".join(FIELDS), line, str(field_name))
+                problems.append(self.fail(f"unknown ICH field {field_name!r}; mappable fields: "
+                                          + ", ".join(FIELDS), line, str(field_name)))
+                continue
             if spec is None:
                 fields.pop(field_name, None)
                 continue
-            fields[field_name] = FieldDef(field_name, self._rules(spec, line, field_name, overrides_module),
-                                          line, self.where)
-        if parent is None and "title" not in fields:
-            raise self.fail("a crosswalk must map 'title'", doc.key_lines.get("fields", doc.line))
+            try:
+                rules = self._rules(spec, line, field_name, overrides_module)
+            except MappingError as exc:
+                problems.append(exc)
+                continue
+            fields[field_name] = FieldDef(field_name, rules, line, self.where)
+        if (parent is None and "title" not in fields
+                and not any(p.field == "title" for p in problems)):
+            problems.append(self.fail("a crosswalk must map 'title'",
+                                      doc.key_lines.get("fields", doc.line)))
+        if problems:
+            raise MappingErrors.of(problems)
 
         digest = hashlib.sha256()
         digest.update((parent.digest if parent else "").encode())

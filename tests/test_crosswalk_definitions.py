@@ -10,6 +10,7 @@ from lxml import etree
 
 from mappings import (MappingError, SourceContext, available_crosswalks, load_crosswalk,
                       suggest_crosswalk)
+from mappings.errors import MappingErrors
 from mappings.golden import raw_from_record
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "oai"
@@ -126,12 +127,15 @@ def test_definition_errors_name_file_line_and_field(tmp_path, body, line, messag
     path = write(tmp_path, "bad", body)
     with pytest.raises(MappingError) as caught:
         load_crosswalk(str(path))
-    error = caught.value
-    assert message in error.message, error
+    # Several mistakes come as one MappingErrors listing them (an unknown field that leaves
+    # the crosswalk without a title is two).
+    problems = getattr(caught.value, "problems", (caught.value,))
+    error = next((p for p in problems if message in p.message), None)
+    assert error is not None, str(caught.value)
     assert error.path == str(path.resolve())
     if line is not None:
         assert error.line == line, str(error)
-    assert str(error).startswith(str(path.resolve()))
+    assert str(caught.value).startswith(str(path.resolve()))
 
 
 def test_extends_cycles_are_refused(tmp_path):
@@ -228,3 +232,53 @@ def test_the_crosswalk_readme_documents_every_transform():
     readme = (Path(__file__).resolve().parents[1] / "mappings" / "crosswalks" / "README.md").read_text(
         encoding="utf-8")
     assert reference() in readme, "regenerate the table with: python -m mappings.transforms"
+
+
+MANY_MISTAKES = """\
+crosswalk: many
+version: "1"
+namespaces:
+  dc: http://purl.org/dc/elements/1.1/
+fields:
+  title:
+    xpath: dc:title
+    transforms: [lang, frobnicate]
+  description:
+    xpath: 'dc:description[['
+    transforms: [lang]
+  subjects:
+    xpath: dc:subject
+    transforms: [country]
+  places:
+    xpath: dc:coverage
+"""
+
+
+def test_every_rule_is_compiled_and_all_mistakes_are_told_at_once(tmp_path):
+    path = write(tmp_path, "many", MANY_MISTAKES)
+    with pytest.raises(MappingErrors) as caught:
+        load_crosswalk(str(path))
+    found = [(p.line, p.field) for p in caught.value.problems]
+    assert found == [(8, "title"), (10, "description"), (13, "subjects"), (16, "places")]
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"{path.resolve()}: 4 problems"
+    assert "unknown transform 'frobnicate'" in lines[1] and "does not compile" in lines[2]
+    assert "produce country values" in lines[3] and "this field needs place" in lines[4]
+
+
+def test_every_field_is_read_and_all_mistakes_are_told_at_once(tmp_path):
+    body = MANY_MISTAKES.replace("    transforms: [lang, frobnicate]", "    bogus: 1") \
+                        .replace("  places:", "  colour:")
+    path = write(tmp_path, "many", body)
+    with pytest.raises(MappingErrors) as caught:
+        load_crosswalk(str(path))
+    found = [(p.line, p.field, p.message.split(";")[0]) for p in caught.value.problems]
+    assert found == [(8, "title", "unknown rule key 'bogus'"),
+                     (15, "colour", "unknown ICH field 'colour'")]
+
+
+def test_one_mistake_is_a_plain_mapping_error(tmp_path):
+    path = write(tmp_path, "one", MINIMAL.format(name="one").replace("[lang]", "[lang, frobnicate]"))
+    with pytest.raises(MappingError) as caught:
+        load_crosswalk(str(path))
+    assert type(caught.value) is MappingError
