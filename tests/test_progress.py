@@ -78,18 +78,23 @@ def test_log_progress_says_source_counts_and_rate_once_an_interval(caplog) -> No
     assert len(caplog.messages) == 2
 
 
+def _config(store_url: str, tmp_path, source: str, url: str) -> str:  # type: ignore[no-untyped-def]
+    return f"""
+store: "{store_url}"
+search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
+sources:
+  {source}:
+    url: {url}
+    defaults: {{category: element}}
+"""
+
+
 def test_a_harvest_off_a_terminal_logs_its_progress(store_url: str, oai_server, tmp_path,  # type: ignore[no-untyped-def]
                                                     monkeypatch, caplog) -> None:
     monkeypatch.setattr(progress_module, "LOG_INTERVAL_S", 0.0)
     server = oai_server(make_records(60), page_size=10, faults=[delay(0.01, times=None)])
-    settings = parse_settings(f"""
-store: "{store_url}"
-search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
-sources:
-  kr-progress:
-    url: {server.base_url}
-    defaults: {{category: element}}
-""", "test.yaml")
+    settings = parse_settings(_config(store_url, tmp_path, "kr-progress", server.base_url),
+                              "test.yaml")
     caplog.set_level(logging.INFO, logger="ichlinks.harvest")
     [result] = run_harvest(settings, [])
     assert result.status == "ok" and result.records == 60
@@ -116,14 +121,7 @@ def test_a_running_harvest_shows_its_counts_so_far_in_its_run_row(  # type: igno
     server = oai_server(make_records(60), page_size=10,
                         faults=[_fault("hold", hold, verb="ListRecords", token=True, times=1)])
     config = tmp_path / "ichlinks.yaml"
-    config.write_text(f"""
-store: "{store_url}"
-search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
-sources:
-  kr-live:
-    url: {server.base_url}
-    defaults: {{category: element}}
-""", encoding="utf-8")
+    config.write_text(_config(store_url, tmp_path, "kr-live", server.base_url), encoding="utf-8")
     settings = parse_settings(config.read_text(encoding="utf-8"), str(config))
     results: list = []
     worker = threading.Thread(target=lambda: results.extend(run_harvest(settings, [])))
