@@ -347,13 +347,29 @@ def remap(ctx: Context, sources_: tuple[str, ...], as_json: bool, no_index: bool
     """Re-run the crosswalks over the stored raw records (no network); only records whose
     output changed are marked for re-indexing."""
     from harvester.collector import settle_for_batches
+    from harvester.crosswalking import raw_record_count
     from harvester.crosswalking import remap as run_remap
+    from harvester.progress import TerminalProgress
     from harvester.relay import relay_outbox
     from harvester.runner import select_sources
 
     engine = ctx.engine()
+    sources = select_sources(ctx.settings, sources_)
+    shown = TerminalProgress() if sys.stderr.isatty() and not as_json else None
+    progress: Callable[[int], None] | None = None
+    if shown is not None:
+        line, total = shown, raw_record_count(engine, sources)
+
+        def show(mapped: int) -> None:
+            line.update("remap", pages=None, records=mapped, total=total)
+        progress = show
+
     settle_for_batches()  # this process or its forked workers map every record in batches
-    summaries = run_remap(engine, ctx.settings, select_sources(ctx.settings, sources_))
+    try:
+        summaries = run_remap(engine, ctx.settings, sources, progress=progress)
+    finally:
+        if shown is not None:
+            shown.close()
     relayed = None if no_index else relay_outbox(engine, ctx.settings.search)
     if as_json:
         for sm in summaries:

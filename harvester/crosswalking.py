@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import queue
 from functools import lru_cache
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -151,12 +151,14 @@ class CrosswalkStage:
 
     # -- sweeps over the store ----------------------------------------------------------
     def map_pending(self, source: SourceConfig, *, force: bool = False,
-                    after_id: int = 0, through_id: int | None = None) -> MapSummary:
+                    after_id: int = 0, through_id: int | None = None,
+                    mapped: Callable[[int], None] | None = None) -> MapSummary:
         """Map every raw record of the source that needs it (all of them with ``force``).
 
         ``after_id`` lets a follower that runs beside the harvest look only at raw records
         stored since its last pass; ``summary.last_id`` is where to continue.  ``through_id``
-        ends the range there (a parallel remap worker's claim).
+        ends the range there (a parallel remap worker's claim).  ``mapped`` hears how many
+        records each committed batch held (remap's progress).
         """
         summary = MapSummary(source.name, last_id=after_id)
         cw = _crosswalk(source)
@@ -187,6 +189,8 @@ class CrosswalkStage:
                      for r in rows]
             self._map_items(source, items, summary, force=force)
             last_id = summary.last_id = rows[-1][0]
+            if mapped is not None:
+                mapped(len(items))
 
     # -- one batch --------------------------------------------------------------------
     def _map_items(self, source: SourceConfig, items: Sequence[_Item], summary: MapSummary,
@@ -292,7 +296,8 @@ class CrosswalkStage:
 
 
 def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *,
-          workers: int | None = None) -> list[MapSummary]:
+          workers: int | None = None,
+          progress: Callable[[int], None] | None = None) -> list[MapSummary]:
     """Re-run the crosswalks over the stored raw records (no network).
 
     Mapping is pure Python and bound by one core, so with two or more cores the records are
@@ -302,14 +307,25 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     modulo n) gave one worker all the even ids, which in a repository harvested set by set
     can mean other scripts, other record sizes and most of the deletions.
     Left to itself (``workers=None``) it forks only from a single-threaded process (see
-    :mod:`harvester.forking`).
+    :mod:`harvester.forking`).  ``progress`` is told how many raw records have been mapped
+    so far: 0 first, then after each batch (each second with workers), and at the end.
     """
     sources = list(sources)
+    if progress is not None:
+        progress(0)  # the start, which a rate is measured from
     if workers is None:
         workers = min(os.cpu_count() or 1, MAX_REMAP_WORKERS) if fork_is_safe() else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         stage = CrosswalkStage(engine, settings)
-        return [stage.map_pending(src, force=True) for src in sources]
+        done = 0
+
+        def mapped(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(done)
+
+        return [stage.map_pending(src, force=True, mapped=mapped) for src in sources]
     from mappings.normalisers.preload import preload
 
     for src in sources:  # compiled once here, inherited by every worker
@@ -323,10 +339,11 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     engine.dispose()  # no pooled connection may cross the fork
     ctx = multiprocessing.get_context("fork")
     results = ctx.Queue()
+    done = ctx.Value("q", 0)  # raw records mapped so far, by every worker
     plan = [_RemapClaims(src.name, lo, hi, ctx.Value("q", 0))
             for src in sources for lo, hi in [spans[src.name]] if lo is not None]
     procs = [ctx.Process(target=_remap_worker, name=f"ichlinks-remap-{k}", daemon=True,
-                         args=(settings, plan, k, results, os.getpid()))
+                         args=(settings, plan, k, results, os.getpid(), done))
              for k in range(workers)]
     # Everything alive now is inherited and outlives the worker's batches: frozen, the
     # workers' collector never walks it (every full collection walked all inherited objects,
@@ -343,6 +360,8 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
             try:
                 answers.append(results.get(timeout=1.0))
             except queue.Empty:
+                if progress is not None:
+                    progress(done.value)
                 dead = [p for p in procs if p.exitcode not in (None, 0)]
                 if dead:
                     raise StoreError(f"remap worker {dead[0].name} exited with code "
@@ -360,7 +379,17 @@ def remap(engine: Engine, settings: Settings, sources: Iterable[SourceConfig], *
     for answer in answers:
         for part in answer:
             totals[part.source].absorb(part)
+    if progress is not None:
+        progress(done.value)
     return [totals[src.name] for src in sources]
+
+
+def raw_record_count(engine: Engine, sources: Iterable[SourceConfig]) -> int:
+    """How many raw records a remap of these sources goes through (the progress total)."""
+    with engine.connect() as conn:
+        return sum(int(conn.execute(select(func.count()).select_from(RawRecord).where(
+            RawRecord.source == src.name, RawRecord.metadata_prefix == src.metadata_prefix))
+            .scalar() or 0) for src in sources)
 
 
 @dataclass
@@ -384,7 +413,7 @@ class _RemapClaims:
 
 
 def _remap_worker(settings: Settings, plan: list[_RemapClaims], k: int, results: Any,
-                  parent: int) -> None:
+                  parent: int, done: Any) -> None:
     from harvester.collector import settle_for_batches
     from harvester.store.engine import make_engine
 
@@ -393,12 +422,18 @@ def _remap_worker(settings: Settings, plan: list[_RemapClaims], k: int, results:
     engine = make_engine(settings.store)
     try:
         stage = CrosswalkStage(engine, settings)
+
+        def mapped(n: int) -> None:
+            with done.get_lock():
+                done.value += n
+
         summaries = []
         for claims in plan:
             summary = MapSummary(claims.source)
             while (claim := claims.claim()) is not None:
                 summary.absorb(stage.map_pending(settings.sources[claims.source], force=True,
-                                                 after_id=claim[0], through_id=claim[1]))
+                                                 after_id=claim[0], through_id=claim[1],
+                                                 mapped=mapped))
             summaries.append(summary)
         results.put(summaries)
     except BaseException as exc:  # reported by the parent, which exits non-zero

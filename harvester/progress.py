@@ -25,11 +25,12 @@ class TerminalProgress:
         self.stream = stream or sys.stderr
         self.interval_s = interval_s
         self._lock = threading.Lock()
-        self._state: dict[str, tuple[int, int, int | None, float]] = {}
+        self._state: dict[str, tuple[int | None, int, int | None, float]] = {}
         self._last_draw: float | None = None
         self._width = 0
 
-    def update(self, source: str, *, pages: int, records: int, total: int | None) -> None:
+    def update(self, source: str, *, pages: int | None, records: int, total: int | None) -> None:
+        """``pages`` None: a job that does not page (remap), shown without them."""
         now = time.monotonic()
         with self._lock:
             started = self._state.get(source, (0, 0, None, now))[3]
@@ -44,7 +45,8 @@ class TerminalProgress:
         for name, (pages, records, total, started) in self._state.items():
             rate = records / max(now - started, 1e-6)
             of = f"/{total:,}" if total else ""
-            parts.append(f"{name}: {records:,}{of} records, {pages} pages, {rate:,.0f}/s")
+            paged = f", {pages} pages" if pages is not None else ""
+            parts.append(f"{name}: {records:,}{of} records{paged}, {rate:,.0f}/s")
         line = " | ".join(parts)
         pad = max(0, self._width - len(line))
         self.stream.write("\r" + line + " " * pad)

@@ -256,6 +256,25 @@ def test_parallel_remap_maps_every_record_once_as_a_single_process_does(
     engine.dispose()
 
 
+def test_remap_reports_its_progress_from_zero_to_every_record(
+        store_url: str, oai_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harvester.crosswalking as crosswalking
+
+    monkeypatch.setattr(crosswalking, "BATCH", 25)
+    settings, engine = _harvested(make_records(90, deleted_every=7), store_url, oai_server,
+                                  tmp_path, page_size=30, relay=False)
+    sources = list(settings.sources.values())
+    assert crosswalking.raw_record_count(engine, sources) == 90
+    one: list[int] = []
+    remap(engine, settings, sources, workers=1, progress=one.append)
+    assert one == [0, 25, 50, 75, 90]  # after each committed batch
+    two: list[int] = []
+    [summary] = remap(engine, settings, sources, workers=2, progress=two.append)
+    assert summary.mapped == 90
+    assert two[0] == 0 and two[-1] == 90 and two == sorted(two)
+    engine.dispose()
+
+
 def test_remap_claims_cover_every_id_once_in_order() -> None:
     import multiprocessing
 

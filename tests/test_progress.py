@@ -38,6 +38,14 @@ def test_progress_line_shows_each_source_and_is_cleared() -> None:
     assert out.getvalue().rsplit("\r", 2)[-2].strip() == ""
 
 
+def test_a_job_without_pages_shows_records_and_total_only() -> None:
+    out = io.StringIO()
+    progress = TerminalProgress(out, interval_s=0.0)
+    progress.update("remap", pages=None, records=45_000, total=100_000)
+    assert out.getvalue().startswith("\rremap: 45,000/100,000 records, ")
+    assert "pages" not in out.getvalue()
+
+
 def test_progress_is_throttled() -> None:
     out = io.StringIO()
     progress = TerminalProgress(out, interval_s=3600.0)
@@ -151,3 +159,34 @@ def test_a_running_harvest_shows_its_counts_so_far_in_its_run_row(  # type: igno
         run = s.scalars(select(HarvestRun).where(HarvestRun.source == "kr-live")).one()
     assert (run.status, run.pages, run.records, run.new) == ("ok", 6, 60, 60)
     engine.dispose()
+
+
+def test_remap_on_a_terminal_shows_a_progress_line(store_url: str, oai_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import pty
+
+    server = oai_server(make_records(40), page_size=20)
+    config = tmp_path / "ichlinks.yaml"
+    config.write_text(_config(store_url, tmp_path, "kr-remap", server.base_url), encoding="utf-8")
+    [result] = run_harvest(parse_settings(config.read_text(encoding="utf-8"), str(config)), [])
+    assert result.records == 40
+    leader, follower = pty.openpty()  # stderr is a terminal, as an operator's would be
+    try:
+        proc = subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(config),
+                               "remap", "--no-index"], stdout=subprocess.PIPE, stderr=follower,
+                              text=True, timeout=120)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed once everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0
+    assert "kr-remap: 40 mapped" in proc.stdout
+    assert "\rremap: 0/40 records, " in shown.decode()
