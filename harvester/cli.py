@@ -466,10 +466,23 @@ def index_relay(ctx: Context, as_json: bool) -> None:
 def reindex(ctx: Context, as_json: bool) -> None:
     """Build a fresh index from the store, check its count, then swap it in atomically."""
     from harvester.collector import settle_for_batches
+    from harvester.progress import TerminalProgress
     from harvester.relay import reindex as run_reindex
 
     settle_for_batches()  # a one-shot command: every record passes through in batches
-    result = run_reindex(ctx.engine(), ctx.settings.search)
+    shown = TerminalProgress() if sys.stderr.isatty() and not as_json else None
+    progress: Callable[[int, int], None] | None = None
+    if shown is not None:
+        line = shown
+
+        def show(taken: int, expected: int) -> None:
+            line.update("reindex", pages=None, records=taken, total=expected)
+        progress = show
+    try:
+        result = run_reindex(ctx.engine(), ctx.settings.search, progress=progress)
+    finally:
+        if shown is not None:
+            shown.close()
     if as_json:
         _print_json(result)
     else:

@@ -9,7 +9,7 @@ A failed document stays pending, its error kept; nothing is dropped silently.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -160,18 +160,29 @@ def index_status(engine: Engine, config: SearchConfig) -> dict[str, Any]:
     return out
 
 
-def _published_ops(engine: Engine) -> Iterator[Any]:
+def _published_ops(engine: Engine, handed: Callable[[int], None] | None = None) -> Iterator[Any]:
+    """Every published record as an upsert; ``handed`` hears how many the index has taken
+    (after each batch, when the index asks for the next record)."""
     from indexer import IndexOp
 
     published = select(IchRecord.id, IchRecord.version, IchRecord.record).where(*PUBLISHED)
+    taken = 0
     with Session(engine) as s:
         for rows in keyset_batches(s, published, IchRecord.id, batch=BATCH, after=""):
             for rid, version, record in rows:
                 yield IndexOp(action="upsert", id=rid, version=version, record=orjson.loads(record))
+            taken += len(rows)
+            if handed is not None:
+                handed(taken)
 
 
-def reindex(engine: Engine, config: SearchConfig) -> dict[str, Any]:
-    """Build a fresh index from the store, check its count, then swap it in."""
+def reindex(engine: Engine, config: SearchConfig, *,
+            progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Build a fresh index from the store, check its count, then swap it in.
+
+    ``progress`` hears (records handed to the new index so far, records expected): 0 first,
+    then after each batch.
+    """
     started = utcnow() - timedelta(seconds=1)
     with Session(engine) as s:
         expected = s.scalar(select(func.count()).select_from(IchRecord).where(*PUBLISHED)) or 0
@@ -180,10 +191,17 @@ def reindex(engine: Engine, config: SearchConfig) -> dict[str, Any]:
 
     from harvester.errors import SearchIndexError
 
+    handed = None
+    if progress is not None:
+        report = progress
+
+        def handed(taken: int) -> None:
+            report(taken, expected)
+        handed(0)
     try:
         backend = open_index(config)
         try:
-            result = dict(backend.rebuild(_published_ops(engine), expected))
+            result = dict(backend.rebuild(_published_ops(engine, handed), expected))
             # Changes relayed while the new index was built went to the old one (Elasticsearch
             # swaps an alias): send everything changed since the start to the new index too.
             with Session(engine) as s:

@@ -275,6 +275,20 @@ def test_remap_reports_its_progress_from_zero_to_every_record(
     engine.dispose()
 
 
+def test_reindex_reports_what_the_new_index_has_taken(
+        store_url: str, oai_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harvester.relay as relay
+
+    monkeypatch.setattr(relay, "BATCH", 20)
+    records = make_records(70, deleted_every=10)
+    settings, engine = _harvested(records, store_url, oai_server, tmp_path, page_size=35)
+    seen: list[tuple[int, int]] = []
+    result = relay.reindex(engine, settings.search, progress=lambda n, of: seen.append((n, of)))
+    assert result["count"] == result["expected"] == 63
+    assert seen == [(0, 63), (20, 63), (40, 63), (60, 63), (63, 63)]
+    engine.dispose()
+
+
 def test_remap_claims_cover_every_id_once_in_order() -> None:
     import multiprocessing
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import pty
 import re
 import subprocess
 import sys
@@ -161,20 +163,12 @@ def test_a_running_harvest_shows_its_counts_so_far_in_its_run_row(  # type: igno
     engine.dispose()
 
 
-def test_remap_on_a_terminal_shows_a_progress_line(store_url: str, oai_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-    import pty
-
-    server = oai_server(make_records(40), page_size=20)
-    config = tmp_path / "ichlinks.yaml"
-    config.write_text(_config(store_url, tmp_path, "kr-remap", server.base_url), encoding="utf-8")
-    [result] = run_harvest(parse_settings(config.read_text(encoding="utf-8"), str(config)), [])
-    assert result.records == 40
-    leader, follower = pty.openpty()  # stderr is a terminal, as an operator's would be
+def _on_a_terminal(args: list[str]) -> tuple[subprocess.CompletedProcess, str]:
+    """Run the CLI with stderr on a pseudo-terminal, as an operator's would be."""
+    leader, follower = pty.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(config),
-                               "remap", "--no-index"], stdout=subprocess.PIPE, stderr=follower,
-                              text=True, timeout=120)
+        proc = subprocess.run([sys.executable, "-m", "harvester.cli", *args],
+                              stdout=subprocess.PIPE, stderr=follower, text=True, timeout=120)
         os.close(follower)
         shown = b""
         while True:
@@ -187,6 +181,21 @@ def test_remap_on_a_terminal_shows_a_progress_line(store_url: str, oai_server, t
             shown += chunk
     finally:
         os.close(leader)
+    return proc, shown.decode()
+
+
+def test_remap_and_reindex_on_a_terminal_show_a_progress_line(  # type: ignore[no-untyped-def]
+        store_url: str, oai_server, tmp_path) -> None:
+    server = oai_server(make_records(40, deleted_every=8), page_size=20)
+    config = tmp_path / "ichlinks.yaml"
+    config.write_text(_config(store_url, tmp_path, "kr-remap", server.base_url), encoding="utf-8")
+    [result] = run_harvest(parse_settings(config.read_text(encoding="utf-8"), str(config)), [])
+    assert result.records == 40
+    proc, shown = _on_a_terminal(["--config", str(config), "remap", "--no-index"])
     assert proc.returncode == 0
     assert "kr-remap: 40 mapped" in proc.stdout
-    assert "\rremap: 0/40 records, " in shown.decode()
+    assert "\rremap: 0/40 records, " in shown
+    proc, shown = _on_a_terminal(["--config", str(config), "reindex"])
+    assert proc.returncode == 0
+    assert "count: 35, expected: 35" in proc.stdout
+    assert "\rreindex: 0/35 records, " in shown
