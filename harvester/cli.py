@@ -126,6 +126,22 @@ def main(ctx: click.Context, config: str | None, verbose: int) -> None:
 
 
 @contextmanager
+def _progress_line(job: str, as_json: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """``show(done, total)`` drawing one line on stderr for a long batch command, or None
+    when stderr is not a terminal (or the output is JSON for a script)."""
+    if as_json or not sys.stderr.isatty():
+        yield None
+        return
+    from harvester.progress import TerminalProgress
+
+    line = TerminalProgress()
+    try:
+        yield lambda done, total: line.update(job, pages=None, records=done, total=total)
+    finally:
+        line.close()
+
+
+@contextmanager
 def _graceful_stop() -> Iterator[threading.Event]:
     """SIGTERM/SIGINT finish the current page, commit its checkpoint, then stop."""
     stop = threading.Event()
@@ -349,27 +365,16 @@ def remap(ctx: Context, sources_: tuple[str, ...], as_json: bool, no_index: bool
     from harvester.collector import settle_for_batches
     from harvester.crosswalking import raw_record_count
     from harvester.crosswalking import remap as run_remap
-    from harvester.progress import TerminalProgress
     from harvester.relay import relay_outbox
     from harvester.runner import select_sources
 
     engine = ctx.engine()
     sources = select_sources(ctx.settings, sources_)
-    shown = TerminalProgress() if sys.stderr.isatty() and not as_json else None
-    progress: Callable[[int], None] | None = None
-    if shown is not None:
-        line, total = shown, raw_record_count(engine, sources)
-
-        def show(mapped: int) -> None:
-            line.update("remap", pages=None, records=mapped, total=total)
-        progress = show
-
     settle_for_batches()  # this process or its forked workers map every record in batches
-    try:
-        summaries = run_remap(engine, ctx.settings, sources, progress=progress)
-    finally:
-        if shown is not None:
-            shown.close()
+    with _progress_line("remap", as_json) as show:
+        total = raw_record_count(engine, sources) if show is not None else 0
+        summaries = run_remap(engine, ctx.settings, sources,
+                              progress=None if show is None else lambda n: show(n, total))
     relayed = None if no_index else relay_outbox(engine, ctx.settings.search)
     if as_json:
         for sm in summaries:
@@ -466,23 +471,11 @@ def index_relay(ctx: Context, as_json: bool) -> None:
 def reindex(ctx: Context, as_json: bool) -> None:
     """Build a fresh index from the store, check its count, then swap it in atomically."""
     from harvester.collector import settle_for_batches
-    from harvester.progress import TerminalProgress
     from harvester.relay import reindex as run_reindex
 
     settle_for_batches()  # a one-shot command: every record passes through in batches
-    shown = TerminalProgress() if sys.stderr.isatty() and not as_json else None
-    progress: Callable[[int, int], None] | None = None
-    if shown is not None:
-        line = shown
-
-        def show(taken: int, expected: int) -> None:
-            line.update("reindex", pages=None, records=taken, total=expected)
-        progress = show
-    try:
-        result = run_reindex(ctx.engine(), ctx.settings.search, progress=progress)
-    finally:
-        if shown is not None:
-            shown.close()
+    with _progress_line("reindex", as_json) as show:
+        result = run_reindex(ctx.engine(), ctx.settings.search, progress=show)
     if as_json:
         _print_json(result)
     else:
