@@ -29,7 +29,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Speed and memory of the ichLinks pipeline against a synthetic OAI-PMH partner: "
                     "floor, naive sickle loop, full pipeline, unchanged re-harvest, incremental, "
-                    "remap, reindex, index floor (tantivy alone), peak RSS.")
+                    "remap, the floor again beside remap (the machine's drift), reindex, "
+                    "index floor (tantivy alone), peak RSS.")
     parser.add_argument("--n", type=int, default=None, help="records in the repository (default 100000)")
     parser.add_argument("--quick", action="store_true",
                         help=f"a fast look: N={QUICK_N:,} and no peak-RSS runs (unless --rss-sizes)")

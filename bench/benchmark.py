@@ -24,7 +24,7 @@ from bench.machine import load_average, machine_info
 from bench.pages import PAGE_SIZE
 from bench.pipeline import Cli, fresh_store, index_floor_run, naive_run, store_kind, write_config
 from bench.provider import ProviderProcess
-from bench.report import cpu_budget, judge
+from bench.report import cpu_budget, judge, machine_drift
 from bench.repository import initial_full_list
 from bench.rss import ChildRun
 
@@ -102,6 +102,7 @@ def run_benchmark(opts: Options) -> dict[str, Any]:
     result["checks"] = checks.items
     result["targets"] = judge(result)
     result["budget"] = cpu_budget(result)
+    result["drift"] = machine_drift(result)
     return result
 
 
@@ -179,6 +180,15 @@ def _main_steps(opts: Options, provider: ProviderProcess, workdir: Path, steps: 
         run, out = cli.remap()
         steps["remap"] = _cli_step("remap --no-index", run, out["mapped"], out)
         checks.expect("remap mapped every raw record", out["mapped"], n)
+
+        # Remap's target is absolute, and these machines drift by tens of percent within a
+        # run: the floor measured again beside it says how fast the machine was just then.
+        log("floor again: the same parse floor, beside remap (the machine's drift)")
+        again = run_floor(initial_full_list(n))
+        steps["floor_again"] = {"label": "floor again (beside remap)", **again.as_json()}
+        checks.expect("floor again parsed the same pages", again.digest, floor.digest)
+        steps["remap"]["ratio_to_floor"] = _ratio(steps["remap"]["records_per_s"],
+                                                  steps["floor_again"]["records_per_s"])
 
         log("reindex: ichlinks reindex (fresh index from the store, swapped in)")
         run, out = cli.reindex()

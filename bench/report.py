@@ -49,6 +49,7 @@ def _rss_largest(rss: dict[str, Any]) -> float | None:
 
 
 FULL_VS_NAIVE = 2.0
+DRIFT_WARNING = 0.10  # a floor that moved more than this within a run is worth a word
 
 TARGETS = (
     Target("full_vs_naive", f"full pipeline >= {FULL_VS_NAIVE}x naive", _step("full", "ratio_to_naive"),
@@ -123,6 +124,30 @@ def _budget_lines(budget: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def machine_drift(result: dict[str, Any]) -> dict[str, Any] | None:
+    """The parse floor at the start and again beside remap: how much the machine's speed moved.
+
+    Ratios within one run are robust to it; remap's absolute target is not.
+    """
+    steps = result["steps"]
+    start = (steps.get("floor") or {}).get("records_per_s")
+    again = (steps.get("floor_again") or {}).get("records_per_s")
+    if not start or not again:
+        return None
+    return {"floor_start": start, "floor_beside_remap": again, "change": round(again / start - 1, 3)}
+
+
+def _drift_lines(drift: dict[str, Any] | None) -> list[str]:
+    if not drift:
+        return []
+    line = (f"machine drift: parse floor {_num(drift['floor_start'])} rec/s at the start, "
+            f"{_num(drift['floor_beside_remap'])} beside remap ({drift['change']:+.0%})")
+    if abs(drift["change"]) > DRIFT_WARNING:
+        line += "; remap's absolute figure depends on the moment, its ratio to the floor less"
+    return [line]
+
+
+
 def _num(value: Any, fmt: str = ",.0f") -> str:
     if value is None:
         return "-"
@@ -165,7 +190,7 @@ def render_table(result: dict[str, Any]) -> str:
         lines.append(f"{'peak RSS, harvest --full':<24}{'N=' + format(run['n'], ','):>15}"
                      f"{_num(run['seconds'], ',.2f'):>9}{'':>7}{_num(run['records_per_s']):>9}"
                      f"{'':>6}{'':>9}{run['peak_rss_mb']:>7,.0f} MB")
-    budget_lines = _budget_lines(result.get("budget"))
+    budget_lines = _budget_lines(result.get("budget")) + _drift_lines(result.get("drift"))
     if budget_lines:
         lines += ["", *budget_lines]
     lines += ["", f"{'target':<46}{'measured':>14}  verdict"]

@@ -21,7 +21,8 @@ from bench.pages import digest  # noqa: E402
 from bench.report import cpu_budget, render_table  # noqa: E402
 from bench.repository import SyntheticRepository, initial_full_list  # noqa: E402
 
-STEPS = ("floor", "naive", "full", "unchanged", "incremental", "remap", "reindex", "index_floor")
+STEPS = ("floor", "naive", "full", "unchanged", "incremental", "remap", "floor_again", "reindex",
+         "index_floor")
 
 
 def _env() -> dict[str, str]:
@@ -65,6 +66,15 @@ def test_smoke_run_reports_every_figure(tmp_path: Path) -> None:
     assert budget["full_pipeline_us"] == round(result["steps"]["full"]["cpu_s"] * 1e6 / 300, 1)
     assert budget["index_write_us"] == round(index_floor["cpu_s"] * 1e6 / 300, 1)
     assert f"leaves {budget['allowed_us']:,.0f} us for everything" in done.stdout
+    drift = result["drift"]
+    again = result["steps"]["floor_again"]
+    assert again["records"] == 300 and again["digest"] == result["steps"]["floor"]["digest"]
+    assert drift["floor_start"] == result["steps"]["floor"]["records_per_s"]
+    assert drift["floor_beside_remap"] == again["records_per_s"]
+    assert drift["change"] == round(again["records_per_s"] / drift["floor_start"] - 1, 3)
+    assert result["steps"]["remap"]["ratio_to_floor"] == round(
+        result["steps"]["remap"]["records_per_s"] / again["records_per_s"], 3)
+    assert f"{again['records_per_s']:,.0f} beside remap ({drift['change']:+.0%})" in done.stdout
     runs = [(r["n"], r["from"]) for r in result["rss"]["runs"]]
     assert runs == [(200, "separate run"), (300, "full pipeline step")]
     assert all(r["peak_rss_mb"] > 10 for r in result["rss"]["runs"])
