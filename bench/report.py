@@ -147,7 +147,6 @@ def _drift_lines(drift: dict[str, Any] | None) -> list[str]:
     return [line]
 
 
-
 def _num(value: Any, fmt: str = ",.0f") -> str:
     if value is None:
         return "-"
@@ -190,9 +189,9 @@ def render_table(result: dict[str, Any]) -> str:
         lines.append(f"{'peak RSS, harvest --full':<24}{'N=' + format(run['n'], ','):>15}"
                      f"{_num(run['seconds'], ',.2f'):>9}{'':>7}{_num(run['records_per_s']):>9}"
                      f"{'':>6}{'':>9}{run['peak_rss_mb']:>7,.0f} MB")
-    budget_lines = _budget_lines(result.get("budget")) + _drift_lines(result.get("drift"))
-    if budget_lines:
-        lines += ["", *budget_lines]
+    under = _budget_lines(result.get("budget")) + _drift_lines(result.get("drift"))
+    if under:
+        lines += ["", *under]
     lines += ["", f"{'target':<46}{'measured':>14}  verdict"]
     for v in result["targets"]:
         value = "-" if v["value"] is None else (f"{v['value']:,.0f} {v['unit']}" if v["unit"] != "x"
