@@ -392,13 +392,14 @@ def _read_source(name: str, node: _Node, path: str,
         jitter = sched_r.get("jitter_s", int, 600,
                              check=lambda v: None if v >= 0 else "must be >= 0")
         sched_r.finish()
-        if len(problems) == mark and (cron is None) == (interval is None):
-            problems.append(ConfigError("give exactly one of cron or interval", path=path,
-                                        line=sched_r.node.line, key=f"{key_path}.schedule"))
-        elif len(problems) == mark:
-            schedule = Schedule(cron=cron,
-                                interval_s=parse_interval(interval) if interval else None,
-                                jitter_s=jitter)
+        if len(problems) == mark:  # a bad cron or interval is its own problem, not this one
+            if (cron is None) == (interval is None):
+                problems.append(ConfigError("give exactly one of cron or interval", path=path,
+                                            line=sched_r.node.line, key=f"{key_path}.schedule"))
+            else:
+                schedule = Schedule(cron=cron,
+                                    interval_s=parse_interval(interval) if interval else None,
+                                    jitter_s=jitter)
     defaults = r.plain("defaults")
     if "category" in defaults and defaults["category"] not in CATEGORIES:
         r.report("defaults", f"defaults.category must be one of {', '.join(CATEGORIES)}, "

@@ -72,6 +72,8 @@ class HarvestResult:
     notes: list[str] = field(default_factory=list)
     recognised_pages: int = 0  # pages known by fingerprint, their records not parsed
     rewritten: int = 0  # stored rows rewritten in place: a follower's cursor passes them by
+    # When the run row last got these counts (monotonic clock); see Harvester._refresh_run.
+    refreshed_at: float | None = field(default=None, repr=False, compare=False)
 
     def add(self, counts: PageCounts) -> None:
         self.recognised_pages += counts.recognised
@@ -159,7 +161,6 @@ class Harvester:
         self.stop = stop or threading.Event()
         self.sleep = sleep
         self.prefetch = prefetch
-        self._run_refreshed: dict[int, float] = {}  # run id -> when its row last got the counts
 
     def client_for(self, source: SourceConfig) -> OAIClient:
         http = self.pools.client_for(source.url, max_connections=source.politeness.max_connections,
@@ -257,8 +258,6 @@ class Harvester:
                 log.exception("%s: crosswalk stage failed after the run", source.name)
                 result.notes.append(f"crosswalk stage failed: {exc}")
         result.duration_s = time.monotonic() - started
-        if result.run_id is not None:
-            self._run_refreshed.pop(result.run_id, None)
         try:
             with self.sessions.begin() as s:
                 update_run(s, result.run_id, status=result.status, mode=result.mode, ended_at=utcnow(),
@@ -413,10 +412,9 @@ class Harvester:
         if result.run_id is None:
             return
         now = time.monotonic()
-        last = self._run_refreshed.get(result.run_id)
-        if last is not None and now - last < RUN_REFRESH_S:
+        if result.refreshed_at is not None and now - result.refreshed_at < RUN_REFRESH_S:
             return
-        self._run_refreshed[result.run_id] = now
+        result.refreshed_at = now
         try:
             with self.sessions.begin() as s:
                 update_run(s, result.run_id, pages=result.pages, records=result.records,
