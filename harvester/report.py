@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from harvester.coverage import coverage_fields, coverage_percent, filled
 from harvester.store.keyset import keyset_batches
 from harvester.store.models import Diagnostic, IchRecord, RawRecord
 
@@ -21,22 +22,9 @@ TOP_VALUES = 10
 _BATCH = 1000
 
 
-def _coverage_fields() -> list[str]:
-    from mappings import ich_json_schema
-
-    skip = {"schema_version", "id", "source", "partner", "oai", "provenance"}
-    return [f for f in ich_json_schema()["properties"] if f not in skip]
-
-
-def _filled(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(v not in (None, "", [], {}) for v in value.values())
-    return value not in (None, "", [], {})
-
-
 def source_report(engine: Engine, source: str) -> dict[str, Any]:
-    fields = _coverage_fields()
-    filled: Counter[str] = Counter()
+    fields = coverage_fields()
+    filled_fields: Counter[str] = Counter()
     counts = {"raw_live": 0, "raw_deleted": 0, "raw_failed": 0, "mapped": 0, "published": 0,
               "quarantined": 0}
     quarantine_reasons: Counter[str] = Counter()
@@ -64,8 +52,8 @@ def source_report(engine: Engine, source: str) -> dict[str, Any]:
                     counts["published"] += 1
                 record = json.loads(record_json) if record_json else {}
                 for f in fields:
-                    if _filled(record.get(f)):
-                        filled[f] += 1
+                    if filled(record.get(f)):
+                        filled_fields[f] += 1
         by_code = {code: {"level": level, "count": n} for code, level, n in s.execute(
             select(Diagnostic.code, Diagnostic.level, func.count())
             .where(Diagnostic.source == source).group_by(Diagnostic.code, Diagnostic.level)
@@ -84,10 +72,9 @@ def source_report(engine: Engine, source: str) -> dict[str, Any]:
                 RawRecord.source == source, RawRecord.diagnostics.is_not(None))):
             for d in json.loads(diags):
                 harvest_codes[d.get("code", "unknown")] += 1
-    total = counts["mapped"] or 1
     return {
         "source": source, **counts,
-        "coverage": {f: round(100.0 * filled[f] / total, 1) for f in fields},
+        "coverage": coverage_percent(filled_fields, counts["mapped"]),
         "quarantine_reasons": dict(quarantine_reasons.most_common()),
         "diagnostics": by_code,
         "harvest_diagnostics": dict(harvest_codes.most_common()),
