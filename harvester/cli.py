@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from harvester.errors import IchlinksError
+from harvester.errors import ConfigError, IchlinksError
 
 if TYPE_CHECKING:
     from harvester.config import Settings
@@ -191,19 +191,40 @@ def sources(ctx: Context, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("url")
+@click.argument("target", metavar="URL|SOURCE")
+@click.option("--prefix", "metadata_prefix", metavar="PREFIX",
+              help="Read the first page in this format (default: the suggested one, or the source's).")
+@click.option("--set", "set_spec", metavar="SETSPEC", help="Read the first page of this set only.")
+@click.option("--mapping", metavar="NAME|FILE",
+              help="Preview this crosswalk (bundled name or .yaml file) instead of the suggested one.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds per request.")
+@pass_ctx
 @handle_errors
-def probe(url: str, as_json: bool, timeout: float) -> None:
+def probe(ctx: Context, target: str, metadata_prefix: str | None, set_spec: str | None,
+          mapping: str | None, as_json: bool, timeout: float) -> None:
     """Inspect an OAI-PMH endpoint: Identify, formats, sets, a first page, problems found,
-    and a ready-to-paste sources: block."""
+    what the crosswalk makes of that page, and a ready-to-paste sources: block.
+
+    Given a configured SOURCE instead of a URL, its own format, first set, crosswalk, partner,
+    defaults and rules are used: a check of the configuration before a long harvest.
+    Nothing is stored.
+    """
     from harvester.probe import probe as run_probe
 
-    report = run_probe(url, timeout_s=timeout)
+    source = None
+    if "://" not in target:
+        from harvester.runner import select_sources
+
+        source = select_sources(ctx.settings, [target])[0]
+    if mapping is not None:
+        _check_crosswalk(mapping)
+    report = run_probe(target, timeout_s=timeout, metadata_prefix=metadata_prefix,
+                       set_spec=set_spec, mapping=mapping, source=source)
     if as_json:
         _print_json(report)
         sys.exit(0 if report["ok"] else 1)
+    url = report["url"]
     if not report["ok"]:
         click.echo(f"{url}: {report.get('error')}", err=True)
         sys.exit(1)
@@ -218,6 +239,10 @@ def probe(url: str, as_json: bool, timeout: float) -> None:
     sets = report["sets"]
     click.echo(f"Sets:            {len(sets)}{'+' if report.get('sets_truncated') else ''}"
                + (": " + ", ".join(s.get("setSpec", "") for s in sets[:10]) if sets else ""))
+    probed = report["probed"]
+    click.echo(f"Probed:          metadata_prefix {probed['metadata_prefix']}, "
+               f"set {probed['set'] or '-'}, mapping {probed['mapping']}"
+               + (f" (source {probed['source']})" if probed["source"] else ""))
     fp = report.get("first_page")
     if fp:
         click.echo(f"First page:      {fp['records']} records ({fp['deleted']} deleted), "
@@ -226,11 +251,50 @@ def probe(url: str, as_json: bool, timeout: float) -> None:
     if sample:
         click.echo(f"Sample record:   {sample['identifier']} ({sample['datestamp']})")
         click.echo("  " + sample["xml"][:800].replace("\n", "\n  "))
+    preview = report.get("crosswalk_preview")
+    if preview and "error" not in preview:
+        for line in _preview_lines(preview):
+            click.echo(line)
     click.echo(f"Problems found:  {len(report['problems'])}")
     for p in report["problems"]:
         click.echo(f"  - {p}")
-    click.echo("\nPaste into config/ichlinks.yaml:\n")
-    click.echo(report["config"])
+    if report["config"]:
+        click.echo("\nPaste into config/ichlinks.yaml:\n")
+        click.echo(report["config"])
+
+
+def _check_crosswalk(mapping: str) -> None:
+    """A crosswalk named on the command line: refused like one named in the config file."""
+    from mappings import MappingError, load_crosswalk
+
+    try:
+        load_crosswalk(mapping)
+    except (MappingError, OSError) as exc:
+        raise ConfigError(f"crosswalk {mapping!r} cannot be used: {exc}", path="--mapping") from None
+
+
+def _preview_lines(preview: dict[str, Any]) -> list[str]:
+    """The crosswalk preview as an operator reads it: outcome, empty fields, what to fix."""
+    n = preview["records"]
+    lines = [f"Crosswalk:       {preview['crosswalk']} {preview['version']} on {n} records of the "
+             f"first page: {preview['published']} would be published, "
+             f"{preview['quarantined']} quarantined"]
+    if preview["categories"]:
+        lines.append("  categories:    " + ", ".join(f"{c} {k}" for c, k in preview["categories"].items()))
+    for code, count in preview["quarantine_reasons"].items():
+        lines.append(f"  quarantined:   {count} x {code}")
+    for q in preview["quarantined_records"]:
+        lines.append(f"    {q['identifier']}: {'; '.join(q['reasons'])}"[:300])
+    if n:
+        covered = [f"{f} {pct:g}%" for f, pct in preview["coverage"].items() if pct]
+        lines.append("  coverage:      " + (", ".join(covered) or "-"))
+        lines.append("  never filled:  " + (", ".join(preview["empty_fields"]) or "-"))
+    for code, d in preview["diagnostics"].items():
+        if d["level"] != "info":
+            values = preview["top_unrecognised"].get(code, [])
+            shown = ", ".join(repr(v["value"]) for v in values[:3])
+            lines.append(f"  {d['level']}: {code} x {d['count']}" + (f" (e.g. {shown})" if shown else ""))
+    return lines
 
 
 @main.command()

@@ -83,7 +83,8 @@ class _Item:
     element: Any = None
 
 
-def _context(source: SourceConfig):  # type: ignore[no-untyped-def]
+def source_context(source: SourceConfig):  # type: ignore[no-untyped-def]
+    """What the crosswalk knows of a configured source (partner, defaults, rules)."""
     from mappings import SourceContext
 
     return SourceContext(source=source.name, partner_name=source.partner.name or source.name,
@@ -200,7 +201,7 @@ class CrosswalkStage:
         if not items:
             return
         cw = _crosswalk(source)
-        ctx = _context(source)
+        ctx = source_context(source)
         now = utcnow()
         results: list[tuple[_Item, str, MappingResult | None]] = []
         for item in items:

@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from harvester.config import SourceConfig
+from harvester.crosswalk_preview import preview_crosswalk
+from harvester.crosswalking import source_context
 from harvester.errors import HarvestError
 from harvester.oai.client import HostPools, OAIClient
 from harvester.oai.retry import RetryPolicy
@@ -40,9 +43,24 @@ def _source_name(url: str, repository_name: str | None = None) -> str:
     return slug[:64] or "source"
 
 
-def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1,
-          user_agent: str | None = None) -> dict[str, Any]:
-    """Identify, ListMetadataFormats, ListSets and one ListRecords page, with findings."""
+def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1, user_agent: str | None = None,
+          metadata_prefix: str | None = None, set_spec: str | None = None,
+          mapping: str | None = None, source: SourceConfig | None = None) -> dict[str, Any]:
+    """Identify, ListMetadataFormats, ListSets and one ListRecords page, with findings, and
+    what the crosswalk makes of that page (``crosswalk_preview``).
+
+    Without ``source`` the page is read in the suggested format and mapped with the suggested
+    crosswalk and the defaults of the suggested ``sources:`` block, so the preview tells what
+    pasting that block would give; ``metadata_prefix``, ``set_spec`` and ``mapping`` override
+    the suggestions (and the block follows).  With a configured ``source``, its own format,
+    first set, crosswalk, partner, defaults and rules are used: a check of the configuration
+    against the live repository before a long harvest.
+    """
+    if source is not None:
+        url = source.url
+        metadata_prefix = metadata_prefix or source.metadata_prefix
+        set_spec = set_spec or (source.sets[0] if source.sets else None)
+        mapping = mapping or source.crosswalk
     problems: list[str] = []
     report: dict[str, Any] = {"url": url, "ok": False, "problems": problems}
     with HostPools(**({"user_agent": user_agent} if user_agent else {})) as pools:
@@ -84,9 +102,18 @@ def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1,
         if "oai_dc" not in prefixes:
             problems.append("oai_dc is not offered, although the spec requires it")
         suggested = _suggest_mapping(formats)
-        prefix = suggested_prefix(formats, suggested) or ("oai_dc" if not formats else prefixes[0])
+        suggested_format = suggested_prefix(formats, suggested) or ("oai_dc" if not formats else prefixes[0])
         report["suggested_mapping"] = suggested
-        report["suggested_metadata_prefix"] = prefix
+        report["suggested_metadata_prefix"] = suggested_format
+        prefix = metadata_prefix or suggested_format
+        if prefixes and prefix not in prefixes:
+            problems.append(f"metadataPrefix {prefix!r} is not among the formats offered "
+                            f"({', '.join(p for p in prefixes if p)})")
+        if metadata_prefix and mapping is None and metadata_prefix != suggested_format:
+            mapping = _suggest_mapping([f for f in formats if f.get("metadataPrefix") == prefix]) or prefix
+        crosswalk = mapping or suggested or prefix
+        report["probed"] = {"metadata_prefix": prefix, "set": set_spec, "mapping": crosswalk,
+                            "source": source.name if source is not None else None}
         sets: list[dict[str, str]] = []
         try:
             for item in client.list_sets():
@@ -97,8 +124,9 @@ def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1,
         except HarvestError as exc:
             problems.append(f"ListSets failed: {exc}")
         report["sets"] = sets
+        page = None
         try:
-            page = client.list_page("ListRecords", metadata_prefix=prefix)
+            page = client.list_page("ListRecords", metadata_prefix=prefix, set_spec=set_spec)
             records = page.response.records
             report["first_page"] = {
                 "records": len(records), "empty": page.empty,
@@ -130,15 +158,41 @@ def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1,
             problems.append(f"ListRecords failed: {exc}")
         problems.extend(client.notes)
         report["ok"] = True
-        name = _source_name(url, ident.get("repositoryName"))
-        block = {"sources": {name: {
-            "url": url, "metadata_prefix": prefix, "sets": [],
-            "partner": {"name": (ident.get("repositoryName") or name).strip(), "country": None},
-            "mapping": suggested or prefix, "schedule": {"cron": "0 2 * * *"},
-            "defaults": {"category": "element"}, "politeness": {"delay_s": 0, "max_connections": 2},
-        }}}
-        report["config"] = yaml.safe_dump(block, allow_unicode=True, sort_keys=False)
+        if source is None:
+            name = _source_name(url, ident.get("repositoryName"))
+            entry = {
+                "url": url, "metadata_prefix": prefix, "sets": [set_spec] if set_spec else [],
+                "partner": {"name": (ident.get("repositoryName") or name).strip(), "country": None},
+                "mapping": crosswalk, "schedule": {"cron": "0 2 * * *"},
+                "defaults": {"category": "element"}, "politeness": {"delay_s": 0, "max_connections": 2},
+            }
+            report["config"] = yaml.safe_dump({"sources": {name: entry}}, allow_unicode=True,
+                                              sort_keys=False)
+            context = _block_context(name, entry)
+        else:
+            report["config"] = None
+            context = source_context(source)
+        if page is not None:
+            report["crosswalk_preview"] = _preview(page.response.records, crosswalk, context, problems)
     return report
+
+
+def _block_context(name: str, entry: dict[str, Any]) -> Any:
+    """The crosswalk's view of a source configured with the suggested block."""
+    from mappings import SourceContext
+
+    return SourceContext(source=name, partner_name=entry["partner"]["name"], partner_country=None,
+                         metadata_prefix=entry["metadata_prefix"], defaults=dict(entry["defaults"]))
+
+
+def _preview(records: Any, crosswalk: str, context: Any, problems: list[str]) -> dict[str, Any]:
+    from mappings import MappingError
+
+    try:
+        return preview_crosswalk(records, crosswalk, context)
+    except (MappingError, OSError) as exc:
+        problems.append(f"crosswalk {crosswalk!r} cannot be used: {exc}")
+        return {"crosswalk": crosswalk, "error": str(exc)}
 
 
 def suggested_prefix(formats: list[dict[str, str]], crosswalk: str | None) -> str | None:
