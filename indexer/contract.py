@@ -91,6 +91,11 @@ class SearchBackend(Protocol):
         """Number of searchable records."""
         ...
 
+    def searchable_versions(self, ids: Sequence[str]) -> dict[str, int]:
+        """For each id with a searchable document, that document's version (ids without one
+        are left out), so an operator can tell whether the index holds a record's latest change."""
+        ...
+
     def rebuild(self, ops: Iterable[IndexOp], expected: int) -> dict[str, Any]:
         """Build a fresh index from ``ops``; swap it in only if it holds ``expected`` records."""
         ...

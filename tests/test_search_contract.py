@@ -510,6 +510,17 @@ def test_delete_respects_versions_and_absent_documents(backend):
     assert found(backend, q="歌舞伎") == {"kabuki"}
 
 
+def test_searchable_versions_follow_upserts_and_deletes(backend):
+    a, b = CORPUS["xoan"], CORPUS["kabuki"]
+    never = rid("never-indexed")
+    assert backend.searchable_versions([a["id"], never]) == {}
+    backend.apply([IndexOp("upsert", a["id"], 3, a), IndexOp("upsert", b["id"], 2, b)])
+    assert backend.searchable_versions([a["id"], b["id"], never]) == {a["id"]: 3, b["id"]: 2}
+    backend.apply([IndexOp("upsert", a["id"], 5, a), IndexOp("delete", b["id"], 4, None)])
+    assert backend.searchable_versions([a["id"], b["id"]]) == {a["id"]: 5}  # a delete is not searchable
+    assert backend.searchable_versions([]) == {}
+
+
 def test_a_batch_keeps_the_highest_version_per_record(backend):
     rec = CORPUS["khon"]
     renamed = {**rec, "title": [{"value": "Khon masked dance", "lang": "en"}]}

@@ -180,6 +180,20 @@ class ElasticsearchBackend:
         except _ES_ERRORS as exc:
             raise BackendUnavailable(f"elasticsearch count failed: {exc}") from exc
 
+    def searchable_versions(self, ids: Sequence[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        try:
+            # Real-time get: a document written but not yet refreshed into search counts too,
+            # as it will be searchable within the refresh interval.
+            body = self._client.mget(index=self.alias, ids=list(ids), source=False).body
+        except NotFoundError:
+            return {}  # nothing indexed yet
+        except _ES_ERRORS as exc:
+            raise BackendUnavailable(f"elasticsearch get failed: {exc}") from exc
+        return {str(doc["_id"]): int(doc["_version"]) for doc in body.get("docs", [])
+                if doc.get("found")}
+
     def rebuild(self, ops: Iterable[IndexOp], expected: int) -> dict[str, Any]:
         started = time.monotonic()
         client = self._client

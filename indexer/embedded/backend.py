@@ -288,6 +288,23 @@ class EmbeddedBackend:
         live = tantivy.Query.term_query(layout().schema, "live", 1)
         return int(searcher.search(live, limit=1, count=True).count)
 
+    def searchable_versions(self, ids: Sequence[str]) -> dict[str, int]:
+        searcher = self._current().searcher()
+        schema = layout().schema
+        live = tantivy.Query.term_query(schema, "live", 1)
+        found: dict[str, int] = {}
+        chunk = 512
+        for i in range(0, len(ids), chunk):
+            part = list(ids[i:i + chunk])
+            query = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(schema, "id", part)),
+                (tantivy.Occur.Must, live)])
+            hits = searcher.search(query, limit=max(1, 2 * len(part)), order_by_field="id").hits
+            versions = searcher.fast_field_values("version", [address for _, address in hits])
+            for (rid, _), version in zip(hits, versions):
+                found[rid] = max(version, found.get(rid, version))
+        return found
+
     def rebuild(self, ops: Iterable[IndexOp], expected: int) -> dict[str, Any]:
         started = time.monotonic()
         old_index = self._current()
