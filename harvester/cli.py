@@ -483,6 +483,72 @@ def search(ctx: Context, query: str, filters: tuple[str, ...], facets: bool, lim
                 click.echo(f"{name}: " + ", ".join(f"{k} ({v})" for k, v in counts.items()))
 
 
+@main.command()
+@click.argument("key", metavar="ID|OAI_IDENTIFIER")
+@click.option("--source", metavar="NAME", help="Look for the OAI identifier in this source only.")
+@click.option("--xml", "with_xml", is_flag=True, help="Print the raw record as harvested, too.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list: an identifier may be in several sources).")
+@pass_ctx
+@handle_errors
+def record(ctx: Context, key: str, source: str | None, with_xml: bool, as_json: bool) -> None:
+    """Where one record stands: harvested, mapped or quarantined (and why), waiting for or
+    in the search index, and what would move it on.
+
+    KEY is an ICH record id (as the search and the API show it) or the partner's OAI
+    identifier. Exit code 1 when no stored record matches.
+    """
+    from harvester.record_trace import trace_records
+
+    traces = trace_records(ctx.engine(), ctx.settings, key, source=source, with_xml=with_xml)
+    if as_json:
+        _print_json(traces)
+    elif not traces:
+        where = f"source {source}" if source else ("sources " + ", ".join(ctx.settings.sources)
+                                                   if ctx.settings.sources else "no configured source")
+        click.echo(f"no stored record {key!r}: looked up as an ICH record id and as an OAI "
+                   f"identifier in {where}", err=True)
+    for trace in [] if as_json else traces:
+        for line in _trace_lines(trace):
+            click.echo(line)
+    sys.exit(0 if traces else 1)
+
+
+def _trace_lines(trace: dict[str, Any]) -> list[str]:
+    harvest, crosswalk, index = trace["harvest"], trace["crosswalk"], trace["index"]
+    lines = [f"{trace['source']}  {trace['identifier']}  ->  {trace['id'] or '-'}",
+             f"  verdict:    {trace['verdict']}: {trace['explanation']}"]
+    lines += [f"  note:       {note}" for note in trace["notes"]]
+    lines.append(f"  harvest:    {harvest['metadata_prefix']}, datestamp {harvest['datestamp'] or '-'}, "
+                 f"sets [{', '.join(harvest['sets'])}], first seen {harvest['first_seen_at']}, "
+                 f"changed {harvest['updated_at']}" + (", deleted" if harvest["deleted"] else ""))
+    diagnostics = list(harvest["diagnostics"])
+    if crosswalk is not None:
+        record = crosswalk["record"] or {}
+        title = next((t.get("value") for t in record.get("title") or [] if isinstance(t, dict)), None)
+        current = ("current" if not crosswalk["stale"] else
+                   f"now {crosswalk['current_mapping_version']}") if crosswalk["current_mapping_version"] else "-"
+        lines.append(f"  crosswalk:  {crosswalk['mapping']} {crosswalk['mapping_version']} ({current}), "
+                     f"version {crosswalk['version']}, changed {crosswalk['changed_at']}, "
+                     f"category {crosswalk['category'] or '-'}" + (f", title {title!r}" if title else ""))
+        diagnostics += crosswalk["diagnostics"]
+    for d in diagnostics:
+        value = f" (value {d['value']!r})" if d.get("value") is not None else ""
+        lines.append(f"    {d.get('level', '-'):<8} {d.get('field') or '-':<14} {d.get('code')}: "
+                     f"{d.get('message')}{value}")
+    if trace["id"] is not None:
+        state = (f"error: {index['error']}" if index["error"] else
+                 f"searchable at version {index['searchable_version']}"
+                 if index["searchable_version"] is not None else "not searchable")
+        lines.append(f"  index:      {index['backend']}: {state}")
+        for p in index["pending"]:
+            lines.append(f"    pending {p['action']} since {p['created_at']}"
+                         + (f", {p['attempts']} attempt(s), last error: {p['last_error']}"
+                            if p["attempts"] else ""))
+    if "xml" in trace:
+        lines += ["  raw record:", "    " + trace["xml"].replace("\n", "\n    ")]
+    return lines
+
+
 @main.group()
 def index() -> None:
     """The search index: backlog status."""
