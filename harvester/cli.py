@@ -341,26 +341,38 @@ def harvest(ctx: Context, names: tuple[str, ...], full: bool, allow_mass_delete:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--runs", default=5, show_default=True, help="How many recent runs per source.")
+@click.option("--overdue", "only_overdue", is_flag=True,
+              help="Only sources two scheduled runs behind; exit code 1 when there are any.")
 @pass_ctx
 @handle_errors
-def status(ctx: Context, as_json: bool, runs: int) -> None:
-    """Per source: the last runs, their counts and errors, and live/deleted record totals."""
+def status(ctx: Context, as_json: bool, runs: int, only_overdue: bool) -> None:
+    """Per source: the last runs, their counts and errors, live/deleted record totals, and
+    whether its schedule has gone two runs without a successful harvest (overdue).
+
+    With --overdue, only overdue sources are listed and the exit code is 1 when there are
+    any: a check for cron or a monitoring system.
+    """
     from harvester.status import status_report
 
     rows = status_report(ctx.settings, ctx.engine(), runs)
+    if only_overdue:
+        rows = [row for row in rows if row["overdue"]]
     if as_json:
         _print_json(rows)
-        return
-    for row in rows:
+    for row in [] if as_json else rows:
         rec = row["records"]
         click.echo(f"{row['source']}: {rec['live']} live, {rec['deleted']} deleted, {rec['failed']} failed"
                    + ("" if row["configured"] else " (no longer configured)"))
+        if row["overdue"]:
+            click.echo(f"  OVERDUE: {row['overdue']['reason']} (schedule {row['schedule']})")
         for run in row["runs"]:
             click.echo(f"  {run['started_at'][:19]} {run['mode']:<12} {run['status']:<8} "
                        f"{run['records']} records{' so far' if run['status'] == 'running' else ''}, "
                        f"{run['new']} new, {run['updated']} updated, "
                        f"{run['deleted']} deleted, {run['failed']} failed"
                        + (f" — {run['error']}" if run["error"] else ""))
+    if only_overdue and rows:
+        sys.exit(1)
 
 
 @main.command()

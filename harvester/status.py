@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from harvester.config import Settings
+from harvester.config import Settings, SourceConfig
 from harvester.store.checkpoints import last_runs
 from harvester.store.models import Checkpoint, HarvestRun, RawRecord, Repository
 
@@ -76,12 +77,47 @@ def sources_overview(settings: Settings, engine: Engine | None) -> list[dict[str
     return out
 
 
-def status_report(settings: Settings, engine: Engine, runs: int = 5) -> list[dict[str, Any]]:
-    """Per source: the last runs with counts and errors, and the record totals."""
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands timestamps back naive; they were written in UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def run_history(session: Session) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """Per source: when its first harvest started and when its last "ok" harvest ended."""
+    first = dict(session.execute(select(HarvestRun.source, func.min(HarvestRun.started_at))
+                                 .group_by(HarvestRun.source)).all())
+    success = dict(session.execute(select(HarvestRun.source, func.max(HarvestRun.ended_at))
+                                   .where(HarvestRun.status == "ok", HarvestRun.ended_at.is_not(None))
+                                   .group_by(HarvestRun.source)).all())
+    return {name: (_aware(first.get(name)), _aware(success.get(name))) for name in first}
+
+
+def _punctuality(source: SourceConfig | None, history: tuple[datetime | None, datetime | None],
+                 now: datetime) -> dict[str, Any]:
+    from harvester.scheduling.overdue import overdue
+    from harvester.scheduling.triggers import describe_schedule
+
+    first_run, last_success = history
+    schedule = source.schedule if source is not None and source.enabled else None
+    late = overdue(schedule, last_success, first_run, now)
+    return {"schedule": describe_schedule(schedule) if schedule else None,
+            "last_success_at": _iso(last_success),
+            "overdue": {"since": _iso(late.since), "reason": late.reason} if late else None}
+
+
+def status_report(settings: Settings, engine: Engine, runs: int = 5, *,
+                  now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per source: the last runs with counts and errors, the record totals, and whether its
+    schedule has gone two runs without a successful harvest (``overdue``)."""
+    moment = now or datetime.now(UTC)
     with Session(engine) as s:
         totals = record_totals(s)
+        history = run_history(s)
         names = list(settings.sources) + sorted(set(totals) - set(settings.sources))
         return [{"source": name, "configured": name in settings.sources,
                  "records": totals.get(name, {"live": 0, "deleted": 0, "failed": 0}),
+                 **_punctuality(settings.sources.get(name), history.get(name, (None, None)), moment),
                  "runs": [run_json(r) for r in last_runs(s, name, runs)]}
                 for name in names]
