@@ -9,6 +9,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from harvester.config import Settings, SourceConfig
+from harvester.scheduling.overdue import Overdue
 from harvester.store.checkpoints import last_runs
 from harvester.store.models import Checkpoint, HarvestRun, RawRecord, Repository
 
@@ -94,14 +95,28 @@ def run_history(session: Session) -> dict[str, tuple[datetime | None, datetime |
     return {name: (_aware(first.get(name)), _aware(success.get(name))) for name in first}
 
 
-def _punctuality(source: SourceConfig | None, history: tuple[datetime | None, datetime | None],
-                 now: datetime) -> dict[str, Any]:
+def overdue_sources(settings: Settings, session: Session,
+                    now: datetime | None = None) -> dict[str, Overdue | None]:
+    """Per configured source: why it is overdue (two scheduled runs without success), or None.
+
+    Shared by ``ichlinks status``, ``/api/sources`` and ``/metrics`` so they never disagree.
+    """
     from harvester.scheduling.overdue import overdue
+
+    moment = now or datetime.now(UTC)
+    history = run_history(session)
+    out: dict[str, Overdue | None] = {}
+    for name, source in settings.sources.items():
+        first_run, last_success = history.get(name, (None, None))
+        out[name] = overdue(source.schedule if source.enabled else None, last_success, first_run, moment)
+    return out
+
+
+def _punctuality(source: SourceConfig | None, last_success: datetime | None,
+                 late: Overdue | None) -> dict[str, Any]:
     from harvester.scheduling.triggers import describe_schedule
 
-    first_run, last_success = history
     schedule = source.schedule if source is not None and source.enabled else None
-    late = overdue(schedule, last_success, first_run, now)
     return {"schedule": describe_schedule(schedule) if schedule else None,
             "last_success_at": _iso(last_success),
             "overdue": {"since": _iso(late.since), "reason": late.reason} if late else None}
@@ -111,13 +126,14 @@ def status_report(settings: Settings, engine: Engine, runs: int = 5, *,
                   now: datetime | None = None) -> list[dict[str, Any]]:
     """Per source: the last runs with counts and errors, the record totals, and whether its
     schedule has gone two runs without a successful harvest (``overdue``)."""
-    moment = now or datetime.now(UTC)
     with Session(engine) as s:
         totals = record_totals(s)
         history = run_history(s)
+        late = overdue_sources(settings, s, now)
         names = list(settings.sources) + sorted(set(totals) - set(settings.sources))
         return [{"source": name, "configured": name in settings.sources,
                  "records": totals.get(name, {"live": 0, "deleted": 0, "failed": 0}),
-                 **_punctuality(settings.sources.get(name), history.get(name, (None, None)), moment),
+                 **_punctuality(settings.sources.get(name), history.get(name, (None, None))[1],
+                                late.get(name)),
                  "runs": [run_json(r) for r in last_runs(s, name, runs)]}
                 for name in names]

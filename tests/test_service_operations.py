@@ -99,6 +99,37 @@ def test_metrics_count_records_runs_backlog_and_last_success(aggregate: Aggregat
         assert f"# TYPE {family}" in response.text
 
 
+def test_overdue_sources_in_metrics_and_api_sources(aggregate: Aggregate) -> None:
+    from datetime import timedelta
+
+    from harvester.config import Schedule
+    from harvester.store.models import HarvestRun
+
+    sources = dict(aggregate.settings.sources)
+    sources["vn-vicas"] = replace(sources["vn-vicas"], schedule=Schedule(interval_s=60, jitter_s=0))
+    sources["kr-ichcap"] = replace(sources["kr-ichcap"], schedule=Schedule(cron="0 2 * * *"))
+    settings = replace(aggregate.settings, sources=MappingProxyType(sources))
+    with Session(aggregate.engine) as s, s.begin():
+        run = start_run(s, "vn-vicas", "incremental")  # failed an hour ago, nothing since
+        update_run(s, run, status="failed", ended_at=utcnow())
+        s.get(HarvestRun, run).started_at = utcnow() - timedelta(hours=1)
+    client = TestClient(create_app(settings, engine=aggregate.engine, backend=aggregate.backend))
+
+    def overdue_gauges() -> dict[str, float]:
+        return {dict(labels)["source"]: value for (name, labels), value
+                in metric_samples(client.get("/metrics").text).items() if name == "ichlinks_source_overdue"}
+
+    assert overdue_gauges() == {"kr-ichcap": 0, "vn-vicas": 1}  # kr-ichcap never ran: new
+    rows = {row["source"]: row for row in client.get("/api/sources").json()}
+    assert rows["vn-vicas"]["overdue"].startswith("never harvested successfully")
+    assert rows["kr-ichcap"]["overdue"] is None
+    with Session(aggregate.engine) as s, s.begin():
+        update_run(s, start_run(s, "vn-vicas", "incremental"), status="ok", ended_at=utcnow())
+    assert overdue_gauges() == {"kr-ichcap": 0, "vn-vicas": 0}
+    assert {row["source"]: row["overdue"] for row in client.get("/api/sources").json()} == {
+        "kr-ichcap": None, "vn-vicas": None}
+
+
 def test_metric_labels_are_escaped() -> None:
     assert _labels({"source": 'a"b\\c\nd'}) == '{source="a\\"b\\\\c\\nd"}'
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from harvester.config import Settings
+from harvester.status import overdue_sources
 from harvester.store.checkpoints import last_runs
 from harvester.store.models import HarvestRun, IchRecord, Outbox, Repository
 
@@ -115,6 +116,7 @@ def source_summaries(settings: Settings, engine: Engine) -> list[dict[str, Any]]
     successes = last_successes(engine)
     out = []
     with Session(engine) as s:
+        late = overdue_sources(settings, s)
         repositories = {r.source: r.repository_name for r in s.scalars(select(Repository))}
         for name, source in settings.sources.items():
             runs = last_runs(s, name, 1)
@@ -129,6 +131,7 @@ def source_summaries(settings: Settings, engine: Engine) -> list[dict[str, Any]]
                     "status": run.status, "mode": run.mode, "started_at": _iso(run.started_at),
                     "ended_at": _iso(run.ended_at), "error": run.error},
                 "last_success_at": _iso(successes.get(name)),
+                "overdue": late[name].reason if late[name] else None,
                 "records": counts.get(name, dict.fromkeys(RECORD_STATES, 0)),
             })
     return out

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from harvester.config import Settings
+from harvester.status import overdue_sources
 from harvester.service.aggregate import (RECORD_STATES, harvest_run_counts, last_successes,
                                          outbox_backlog, record_counts)
 
@@ -47,6 +49,10 @@ def render_metrics(settings: Settings, engine: Engine) -> str:
     successes = last_successes(engine)
     success_samples = [({"source": source}, when.timestamp())
                        for source, when in sorted(successes.items())]
+    with Session(engine) as session:
+        late = overdue_sources(settings, session)
+    overdue_samples = [({"source": name}, 1 if late[name] else 0) for name in sorted(late)
+                       if settings.sources[name].schedule is not None and settings.sources[name].enabled]
     lines = (
         _family("ichlinks_records", "gauge",
                 "ICH records in the store by source and state (published = live and not quarantined).",
@@ -59,5 +65,8 @@ def render_metrics(settings: Settings, engine: Engine) -> str:
         + _family("ichlinks_last_success_timestamp_seconds", "gauge",
                   "End of the last harvest run of the source that finished ok (Unix time).",
                   success_samples)
+        + _family("ichlinks_source_overdue", "gauge",
+                  "1 when the scheduled source has gone two scheduled runs without a successful "
+                  "harvest (as in ichlinks status --overdue), else 0.", overdue_samples)
     )
     return "\n".join(lines) + "\n"
