@@ -168,3 +168,22 @@ def test_an_unparseable_record_is_counted_as_the_harvest_would_store_it(error: s
     assert preview["quarantine_reasons"] == {"unparseable-record": 1}
     assert preview["quarantined_records"][0]["reasons"] == [f"unparseable-record: {error}"]
     assert preview["sample"] is None and preview["coverage"]["title"] == 0.0
+
+
+def test_the_preview_agrees_with_the_harvest_of_the_pasted_block(store_url: str, oai_server: Any,
+                                                                  tmp_path: Path) -> None:
+    """The promise of the preview: paste the block, harvest, and the report says the same."""
+    server = oai_server(make_records(15, deleted_every=5) + [NO_TITLE, ODD_VALUES, UNTYPED])
+    probed = json.loads(ichlinks("probe", server.base_url, "--json").stdout)
+    preview = probed["crosswalk_preview"]
+    cfg = tmp_path / "ichlinks.yaml"
+    cfg.write_text(f'store: "{store_url}"\nsearch: {{backend: embedded, path: "{tmp_path / "index"}"}}\n'
+                   + probed["config"], encoding="utf-8")
+    assert ichlinks("harvest", cfg=cfg).returncode == 0
+    (report,) = json.loads(ichlinks("report", "--json", cfg=cfg).stdout)
+    assert (report["published"], report["quarantined"]) == (preview["published"], preview["quarantined"])
+    assert report["raw_deleted"] == preview["deleted"]
+    assert report["quarantine_reasons"] == preview["quarantine_reasons"]
+    assert report["coverage"] == preview["coverage"]
+    assert {code: d["count"] for code, d in report["diagnostics"].items()} == {
+        code: d["count"] for code, d in preview["diagnostics"].items()}
