@@ -562,6 +562,82 @@ def _trace_lines(trace: dict[str, Any]) -> list[str]:
 
 
 @main.group()
+def suppressions() -> None:
+    """Records withheld from publication at a community's or partner's request.
+
+    A suppressed record stays in the raw store but is quarantined on every mapping until the
+    suppression is removed: gone from the search index, deleted in the OAI-PMH feed, refused
+    by the API and pages, counted in the partner report.
+    """
+
+
+@suppressions.command("add")
+@click.argument("key", metavar="ID|OAI_IDENTIFIER")
+@click.option("--reason", required=True, help="Why (kept with the suppression, shown to whoever asks).")
+@click.option("--source", metavar="NAME", help="The source, when the identifier is in several.")
+@click.option("--by", metavar="WHO", help="Who asked or decided (default: the login name).")
+@click.option("--no-index", is_flag=True, help="Do not relay the change to the search index now.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def suppressions_add(ctx: Context, key: str, reason: str, source: str | None, by: str | None,
+                     no_index: bool, as_json: bool) -> None:
+    """Withhold one record from publication, now and after every re-harvest."""
+    from harvester.suppressions import suppress
+
+    done = suppress(ctx.engine(), ctx.settings, key, reason, source=source, by=by, relay=not no_index)
+    _suppression_echo(done, as_json)
+
+
+@suppressions.command("remove")
+@click.argument("key", metavar="ID|OAI_IDENTIFIER")
+@click.option("--source", metavar="NAME", help="The source, when the identifier is in several.")
+@click.option("--no-index", is_flag=True, help="Do not relay the change to the search index now.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def suppressions_remove(ctx: Context, key: str, source: str | None, no_index: bool,
+                        as_json: bool) -> None:
+    """Lift a suppression: the record is mapped again and published if it can be."""
+    from harvester.suppressions import release
+
+    done = release(ctx.engine(), ctx.settings, key, source=source, relay=not no_index)
+    _suppression_echo(done, as_json)
+
+
+@suppressions.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@handle_errors
+def suppressions_list(ctx: Context, as_json: bool) -> None:
+    """Every suppressed record, with its reason, who and when."""
+    from harvester.suppressions import list_suppressions
+
+    rows = list_suppressions(ctx.engine())
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        click.echo("no suppressed records")
+    for row in rows:
+        click.echo(f"{row['id']}  {row['source'] or '-'}  {row['identifier'] or '-'}  "
+                   f"since {row['suppressed_at'][:19]} by {row['suppressed_by'] or '-'}: {row['reason']}")
+
+
+def _suppression_echo(done: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _print_json(done)
+        return
+    state = f"suppressed ({done['reason']})" if done["suppressed"] else "no longer suppressed"
+    click.echo(f"{done['source']}  {done['identifier']}  ->  {done['id']}: {state}")
+    relay = done["relay"]
+    if relay is None:
+        click.echo("  the index is not told yet: `ichlinks index relay` applies the change")
+    elif relay["error"]:
+        click.echo(f"  index: {relay['error']} (the change stays pending)")
+
+
+@main.group()
 def index() -> None:
     """The search index: backlog status."""
 

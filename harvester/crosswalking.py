@@ -29,7 +29,7 @@ from harvester.config import Settings, SourceConfig
 from harvester.errors import ConfigError, StoreError
 from harvester.forking import die_with_parent, fork_is_safe
 from harvester.store.checkpoints import utcnow
-from harvester.store.models import Diagnostic, IchRecord, Outbox, RawRecord
+from harvester.store.models import Diagnostic, IchRecord, Outbox, RawRecord, Suppression
 
 if TYPE_CHECKING:  # the raw store imports the OAI client (httpx, sickle); remap needs neither
     from harvester.store.raw import StoredChange
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the raw store imports the OAI client (httpx, sickle); remap
 log = logging.getLogger("ichlinks.crosswalk")
 
 BATCH = 500
+SUPPRESSED = "suppressed"  # the quarantine reason of a record the operator withholds
 MAX_REMAP_WORKERS = 4  # mapping scales with cores; the store's single writer does not
 # Raw ids a remap worker claims at a time: small enough that the workers finish together,
 # large enough that claiming (one lock, one keyset query) costs nothing beside mapping.
@@ -228,7 +229,8 @@ class CrosswalkStage:
             existing = {row.raw_id: row for row in s.connection().execute(
                 select(IchRecord.id, IchRecord.raw_id, IchRecord.output_sha256, IchRecord.deleted,
                        IchRecord.quarantined, IchRecord.version, IchRecord.mapping_version,
-                       IchRecord.raw_sha256)
+                       IchRecord.raw_sha256, Suppression.reason.label("suppressed"))
+                .outerjoin(Suppression, Suppression.record_id == IchRecord.id)
                 .where(IchRecord.raw_id.in_([i.raw_id for i in items])))}
             for item, rid, result in results:
                 summary.mapped += 1
@@ -245,6 +247,11 @@ class CrosswalkStage:
                 if result is not None:
                     diags.extend({"level": d.level, "field": d.field, "code": d.code,
                                   "message": d.message, "value": d.value} for d in result.diagnostics)
+                    if old is not None and old.suppressed is not None:
+                        quarantined = True
+                        diags.append({"level": "error", "field": None, "code": SUPPRESSED,
+                                      "message": f"withheld from publication by the operator: {old.suppressed}",
+                                      "value": None})
                 published = not deleted and not quarantined
                 summary.published += published
                 summary.quarantined += quarantined

@@ -218,3 +218,7 @@ def oai_error(code: str, message: str, **context: Any) -> OAIProtocolError:
 
 class SearchIndexError(IchlinksError):
     """The search index could not be read, written or rebuilt (wraps indexer.IndexingError)."""
+
+
+class SuppressionError(IchlinksError):
+    """A record cannot be withheld or released as asked (not found, ambiguous, being harvested)."""

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from harvester.config import Settings, SourceConfig
-from harvester.store.models import IchRecord, Outbox, RawRecord
+from harvester.store.models import IchRecord, Outbox, RawRecord, Suppression
 
 # Where a record stands, from "nothing to do" to "someone has to act".
 SEARCHABLE = "searchable"
@@ -32,6 +32,7 @@ UNPARSEABLE = "unparseable"
 NOT_MAPPED = "not-mapped"
 DELETED = "deleted"
 STILL_IN_INDEX = "deleted-but-searchable"
+WITHHELD = "suppressed"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,14 @@ def _pending(engine: Engine, record_id: str) -> list[dict[str, Any]]:
                  "attempts": int(r.attempts or 0), "last_error": r.last_error} for r in rows]
 
 
+def _suppression(engine: Engine, record_id: str) -> Suppression | None:
+    with Session(engine, expire_on_commit=False) as s:
+        row = s.get(Suppression, record_id)
+        if row is not None:
+            s.expunge(row)
+        return row
+
+
 def _current_mapping_version(source: SourceConfig | None) -> str | None:
     if source is None:
         return None
@@ -122,7 +131,8 @@ def _crosswalk_part(ich: IchRecord, current: str | None) -> dict[str, Any]:
 
 
 def _verdict(raw: RawRecord, ich: IchRecord | None, pending: list[dict[str, Any]],
-             indexed: int | None, index_error: str | None) -> tuple[str, str]:
+             indexed: int | None, index_error: str | None,
+             suppression: Suppression | None = None) -> tuple[str, str]:
     """Where the record stands, and what would move it on."""
     source = raw.source
     failing = [p for p in pending if p["attempts"]]
@@ -144,6 +154,10 @@ def _verdict(raw: RawRecord, ich: IchRecord | None, pending: list[dict[str, Any]
     if ich is None:
         return NOT_MAPPED, (f"harvested but not mapped yet; `ichlinks remap {source}` maps it "
                             "(a harvest does too)")
+    if suppression is not None and ich.quarantined:
+        return WITHHELD, (f"withheld from publication since {_text(suppression.suppressed_at)} by "
+                          f"{suppression.suppressed_by or '-'}: {suppression.reason}; "
+                          f"`ichlinks suppressions remove {ich.id}` lifts it")
     if ich.quarantined:
         reasons = [f"{d.get('code')}: {d.get('message')}" for d in _json_list(ich.diagnostics)
                    if d.get("level") == "error"]
@@ -188,7 +202,8 @@ def trace_records(engine: Engine, settings: Settings, key: str, *, source: str |
         configured = settings.sources.get(raw.source)
         pending = _pending(engine, ich.id) if ich is not None else []
         indexed = versions.get(ich.id) if ich is not None else None
-        verdict, explanation = _verdict(raw, ich, pending, indexed, index_error)
+        suppression = _suppression(engine, ich.id) if ich is not None else None
+        verdict, explanation = _verdict(raw, ich, pending, indexed, index_error, suppression)
         notes = []
         if configured is None:
             notes.append(f"source {raw.source!r} is no longer configured")
@@ -203,6 +218,9 @@ def trace_records(engine: Engine, settings: Settings, key: str, *, source: str |
             "id": ich.id if ich is not None else None, "source": raw.source,
             "identifier": raw.identifier, "verdict": verdict, "explanation": explanation,
             "notes": notes, "harvest": _harvest_part(raw), "crosswalk": crosswalk,
+            "suppression": None if suppression is None else {
+                "reason": suppression.reason, "suppressed_by": suppression.suppressed_by,
+                "suppressed_at": _text(suppression.suppressed_at)},
             "index": {"backend": settings.search.backend, "searchable_version": indexed,
                       "pending": pending, "error": index_error if ich is not None else None},
         }

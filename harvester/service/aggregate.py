@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from harvester.config import Settings
 from harvester.status import overdue_sources
 from harvester.store.checkpoints import last_runs
-from harvester.store.models import HarvestRun, IchRecord, Outbox, Repository
+from harvester.store.models import HarvestRun, IchRecord, Outbox, Repository, Suppression
 
 RECORD_STATES = ("live", "deleted", "published", "quarantined")
 
@@ -46,10 +46,11 @@ class StoredRecord:
     changed_at: datetime
     record: dict[str, Any] | None
     diagnostics: list[Any] = field(default_factory=list)
+    suppressed: bool = False  # withheld by the operator: its content is never served
 
     @property
     def published(self) -> bool:
-        return not self.deleted and not self.quarantined and self.record is not None
+        return not self.deleted and not self.quarantined and not self.suppressed and self.record is not None
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "published": self.published,
@@ -62,7 +63,9 @@ def stored_record(engine: Engine, record_id: str) -> StoredRecord | None:
     with Session(engine) as s:
         row = s.execute(select(IchRecord.id, IchRecord.source, IchRecord.deleted,
                                IchRecord.quarantined, IchRecord.version, IchRecord.changed_at,
-                               IchRecord.record, IchRecord.diagnostics)
+                               IchRecord.record, IchRecord.diagnostics,
+                               Suppression.record_id.is_not(None).label("suppressed"))
+                        .outerjoin(Suppression, Suppression.record_id == IchRecord.id)
                         .where(IchRecord.id == record_id)).first()
     if row is None:
         return None
@@ -71,7 +74,8 @@ def stored_record(engine: Engine, record_id: str) -> StoredRecord | None:
                         quarantined=bool(row.quarantined), version=int(row.version or 0),
                         changed_at=_utc(row.changed_at),  # type: ignore[arg-type]
                         record=json.loads(row.record) if row.record else None,
-                        diagnostics=diagnostics if isinstance(diagnostics, list) else [])
+                        diagnostics=diagnostics if isinstance(diagnostics, list) else [],
+                        suppressed=bool(row.suppressed))
 
 
 def record_counts(engine: Engine) -> dict[str, dict[str, int]]:

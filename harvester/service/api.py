@@ -91,13 +91,17 @@ def api_search(
 
 
 @router.get("/records/{record_id}", summary="One ICH record with provenance and diagnostics",
-            responses={404: {"description": "unknown id"}, 410: {"description": "deleted"}})
+            responses={404: {"description": "unknown id"},
+                       410: {"description": "deleted, or withheld from publication"}})
 def api_record(request: Request, record_id: str) -> JSONResponse:
     """``{id, source, published, quarantined, deleted, version, changed_at, diagnostics,
     record}``; ``record`` is the ICH record (schema ``ichlinks schema``), provenance included."""
     row = stored_record(resources(request).engine, record_id) if len(record_id) <= 100 else None
     if row is None:
         raise HTTPException(404, f"no record {record_id}")
+    if row.suppressed:  # the reason stays with the operator: it may say what is sensitive
+        return JSONResponse(status_code=410, content={
+            "detail": f"record {record_id} is withheld from publication", "id": row.id})
     if row.deleted:
         return JSONResponse(status_code=410, content={
             "detail": f"record {record_id} was deleted", "id": row.id,

@@ -233,6 +233,18 @@ class IndexState(Base):
     applied: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class Suppression(Base):
+    """A record the operator withholds from publication (a community's or partner's request);
+    the crosswalk quarantines it on every mapping until the suppression is lifted."""
+
+    __tablename__ = "suppressions"
+
+    record_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    suppressed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    suppressed_by: Mapped[str | None] = mapped_column(String(200))
+
+
 class Lease(Base):
     """Who may harvest a source now; expires so a crashed holder frees it (scheduler issue)."""
 

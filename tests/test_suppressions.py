@@ -1,0 +1,161 @@
+"""Suppressions: a record withheld at a community's request stays withheld through re-harvests
+and remaps, leaves the index and the API at once, and comes back when the suppression is lifted.
+
+Real harvests from a provider over HTTP, the real CLI, SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from oai_fixtures import make_records
+from test_service_support import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harvester.config import load_settings
+from harvester.runner import lease_name
+from harvester.service import create_app
+from harvester.service.oai_repository import repository_identifier
+from harvester.store.engine import open_store
+from harvester.store.leases import acquire_lease, release_lease
+from harvester.store.models import Diagnostic, IchRecord, Outbox
+from mappings import record_id
+
+KEY = "oai:ichlinks.test:ich-00001"
+REASON = "the community asked that this ritual not be shown (letter of 2026-12-01)"
+
+
+def ichlinks(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(cfg), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def searchable_ids(cfg: Path) -> set[str]:
+    result = json.loads(ichlinks(cfg, "search", "", "--limit", "100", "--json").stdout)
+    return {hit["id"] for hit in result["results"]}
+
+
+def setup(tmp_path: Path, store_url: str, urls: dict[str, str]) -> Path:
+    lines = [f'store: "{store_url}"', f'search: {{backend: embedded, path: "{tmp_path / "index"}"}}',
+             "sources:"]
+    for name, url in urls.items():
+        lines += [f"  {name}:", f"    url: {url}", "    partner: {name: Partner, country: VN}",
+                  "    retries: 1", "    max_backoff_s: 0.1"]
+    cfg = tmp_path / "ichlinks.yaml"
+    cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return cfg
+
+
+def test_a_suppressed_record_stays_withheld_until_lifted(store_url: str, oai_server: Any,
+                                                         tmp_path: Path) -> None:
+    records = make_records(6)
+    server = oai_server(records)
+    cfg = setup(tmp_path, store_url, {"vn-test": server.base_url})
+    assert ichlinks(cfg, "harvest").returncode == 0
+    rid = record_id("vn-test", KEY)
+    assert rid in searchable_ids(cfg)
+
+    added = ichlinks(cfg, "suppressions", "add", KEY, "--reason", REASON, "--by", "registrar", "--json")
+    assert added.returncode == 0, added.stderr
+    done = json.loads(added.stdout)
+    assert done["id"] == rid and done["suppressed"] and done["relay"]["error"] is None
+    assert rid not in searchable_ids(cfg) and len(searchable_ids(cfg)) == 5
+    trace = json.loads(ichlinks(cfg, "record", KEY, "--json").stdout)[0]
+    assert trace["verdict"] == "suppressed" and REASON in trace["explanation"]
+    assert trace["suppression"]["suppressed_by"] == "registrar"
+    assert trace["index"]["searchable_version"] is None and trace["index"]["pending"] == []
+    listed = json.loads(ichlinks(cfg, "suppressions", "list", "--json").stdout)
+    assert [(r["id"], r["source"], r["identifier"], r["reason"]) for r in listed] == [
+        (rid, "vn-test", KEY, REASON)]
+    report = json.loads(ichlinks(cfg, "report", "vn-test", "--json").stdout)
+    report = report[0] if isinstance(report, list) else report
+    assert report["quarantine_reasons"] == {"suppressed": 1} and report["published"] == 5
+
+    engine = open_store(store_url)
+    settings = load_settings(str(cfg))
+    try:
+        client = TestClient(create_app(settings, engine=engine, oai_visibility_lag_s=0))
+        refused = client.get(f"/api/records/{rid}")
+        assert refused.status_code == 410 and "withheld" in refused.json()["detail"]
+        assert "record" not in refused.json() and REASON not in refused.text
+        assert client.get(f"/records/{rid}").status_code == 404  # the page shows nothing either
+        oai_id = f"oai:{repository_identifier(settings.service)}:{rid}"
+        feed = client.get("/oai", params={"verb": "GetRecord", "identifier": oai_id,
+                                          "metadataPrefix": "oai_dc"})
+        assert feed.status_code == 200 and 'status="deleted"' in feed.text  # harvesters drop it
+
+        # The partner changes the record and it is harvested again; a full remap runs: still withheld.
+        changed = replace(records[1], datestamp=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1),
+                          metadata={"oai_dc": records[1].metadata["oai_dc"].replace(
+                              "</oai_dc:dc>", "<dc:subject>revised</dc:subject></oai_dc:dc>")})
+        server.repository.put(changed)
+        harvested = json.loads(ichlinks(cfg, "harvest", "--full", "--json").stdout)
+        assert harvested["updated"] == 1
+        assert ichlinks(cfg, "remap").returncode == 0
+        with Session(engine) as s:
+            row = s.get(IchRecord, rid)
+            assert row.quarantined and "revised" in row.record
+            codes = set(s.scalars(select(Diagnostic.code).where(Diagnostic.raw_id == row.raw_id)))
+            assert "suppressed" in codes
+        assert rid not in searchable_ids(cfg)
+
+        lifted = ichlinks(cfg, "suppressions", "remove", rid)
+        assert lifted.returncode == 0 and "no longer suppressed" in lifted.stdout
+        assert rid in searchable_ids(cfg)
+        assert client.get(f"/api/records/{rid}").json()["published"] is True
+        assert json.loads(ichlinks(cfg, "record", KEY, "--json").stdout)[0]["verdict"] == "searchable"
+        again = ichlinks(cfg, "suppressions", "remove", rid)
+        assert again.returncode == 1 and "is not suppressed" in again.stderr
+        assert json.loads(ichlinks(cfg, "suppressions", "list", "--json").stdout) == []
+    finally:
+        engine.dispose()
+
+
+def test_suppressing_without_the_index_leaves_the_change_pending(store_url: str, oai_server: Any,
+                                                                 tmp_path: Path) -> None:
+    cfg = setup(tmp_path, store_url, {"vn-test": oai_server(make_records(3)).base_url})
+    assert ichlinks(cfg, "harvest").returncode == 0
+    proc = ichlinks(cfg, "suppressions", "add", KEY, "--reason", REASON, "--no-index")
+    assert proc.returncode == 0 and "ichlinks index relay" in proc.stdout
+    engine = open_store(store_url)
+    with Session(engine) as s:
+        pending = list(s.scalars(select(Outbox.action).where(Outbox.record_id == record_id("vn-test", KEY))))
+    engine.dispose()
+    assert pending == ["delete"]
+    assert record_id("vn-test", KEY) in searchable_ids(cfg)  # until the relay runs
+    assert ichlinks(cfg, "index", "relay").returncode == 0
+    assert record_id("vn-test", KEY) not in searchable_ids(cfg)
+
+
+def test_refusals_name_the_problem(store_url: str, oai_server: Any, tmp_path: Path) -> None:
+    server = oai_server(make_records(3))
+    cfg = setup(tmp_path, store_url, {"vn-a": server.base_url, "vn-b": server.base_url})
+    assert ichlinks(cfg, "harvest").returncode == 0
+
+    no_reason = ichlinks(cfg, "suppressions", "add", KEY, "--reason", "  ", "--source", "vn-a")
+    assert no_reason.returncode == 1 and "give the reason" in no_reason.stderr
+    both = ichlinks(cfg, "suppressions", "add", KEY, "--reason", REASON)
+    assert both.returncode == 1 and "several sources (vn-a, vn-b)" in both.stderr
+    unknown = ichlinks(cfg, "suppressions", "add", "oai:nowhere:1", "--reason", REASON)
+    assert unknown.returncode == 1 and "no stored record 'oai:nowhere:1'" in unknown.stderr
+
+    engine = open_store(store_url)
+    try:
+        assert acquire_lease(engine, lease_name("vn-a"), "a-running-harvest", 60)
+        busy = ichlinks(cfg, "suppressions", "add", KEY, "--reason", REASON, "--source", "vn-a")
+        assert busy.returncode == 1 and "vn-a is being harvested now" in busy.stderr
+        release_lease(engine, lease_name("vn-a"), "a-running-harvest")
+    finally:
+        engine.dispose()
+    assert json.loads(ichlinks(cfg, "suppressions", "list", "--json").stdout) == []
+    only_a = ichlinks(cfg, "suppressions", "add", KEY, "--reason", REASON, "--source", "vn-a")
+    assert only_a.returncode == 0, only_a.stderr
+    ids = searchable_ids(cfg)
+    assert record_id("vn-a", KEY) not in ids and record_id("vn-b", KEY) in ids
