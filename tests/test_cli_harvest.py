@@ -113,7 +113,8 @@ def test_probe_of_a_dead_endpoint_fails_clearly() -> None:
 
 @pytest.mark.parametrize("command, option", [
     ("harvest", "--allow-mass-delete"), ("probe", "--json"), ("probe", "--mapping"), ("sources", "--json"),
-    ("status", "--json"), ("export", "--include-deleted"), ("record", "--xml")])
+    ("status", "--json"), ("export", "--include-deleted"), ("record", "--xml"),
+    ("suppressions", "remove")])
 def test_every_command_has_help(command: str, option: str) -> None:
     proc = ichlinks(command, "--help")
     assert proc.returncode == 0 and "Usage:" in proc.stdout and option in proc.stdout
