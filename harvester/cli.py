@@ -220,7 +220,8 @@ def probe(ctx: Context, target: str, metadata_prefix: str | None, set_spec: str 
     if mapping is not None:
         _check_crosswalk(mapping)
     report = run_probe(target, timeout_s=timeout, metadata_prefix=metadata_prefix,
-                       set_spec=set_spec, mapping=mapping, source=source)
+                       set_spec=set_spec, mapping=mapping, source=source,
+                       user_agent=ctx.settings.harvest.user_agent if source is not None else None)
     if as_json:
         _print_json(report)
         sys.exit(0 if report["ok"] else 1)

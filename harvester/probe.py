@@ -64,8 +64,12 @@ def probe(url: str, *, timeout_s: float = 30.0, retries: int = 1, user_agent: st
     problems: list[str] = []
     report: dict[str, Any] = {"url": url, "ok": False, "problems": problems}
     with HostPools(**({"user_agent": user_agent} if user_agent else {})) as pools:
-        client = OAIClient(url, http=pools.client_for(url, timeout_s=timeout_s), source="probe",
-                           retry=RetryPolicy(retries=retries, max_backoff_s=10))
+        # A configured source is probed as it is harvested: its name in messages, its rule
+        # for redirects (a repository that moved host works only with ``follow_redirects``).
+        client = OAIClient(url, http=pools.client_for(url, timeout_s=timeout_s),
+                           source=source.name if source is not None else "probe",
+                           retry=RetryPolicy(retries=retries, max_backoff_s=10),
+                           **({"follow_redirects": source.follow_redirects} if source is not None else {}))
         try:
             ident = client.identify()
         except HarvestError as exc:

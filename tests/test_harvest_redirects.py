@@ -70,3 +70,21 @@ def test_redirect_on_the_same_host_is_followed_by_default(store: Any, oai_server
     redirector.target = target.base_url  # same host name, another port
     result = harvest(store, f"http://127.0.0.1:{redirector.server_port}/oai", "same-host")
     assert result.status == "ok" and result.new == 8
+
+
+@pytest.mark.parametrize("follow, other_host_ok", [("any", True), ("same-host", False)])
+def test_probing_a_configured_source_follows_its_redirect_rule(oai_server: Any, redirector: Any,
+                                                              follow: str, other_host_ok: bool) -> None:
+    from harvester.probe import probe
+
+    target = oai_server(make_records(15))
+    redirector.target = target.base_url.replace("127.0.0.1", "localhost")
+    src = SourceConfig(name="moved", url=f"http://127.0.0.1:{redirector.server_port}/oai",
+                       partner=Partner("Moved"), retries=0, follow_redirects=follow)
+    report = probe("ignored: the source's url is used", source=src, retries=0)
+    if other_host_ok:
+        assert report["ok"] and report["crosswalk_preview"]["records"] == 15
+        assert report["probed"]["source"] == "moved"
+    else:
+        assert not report["ok"] and "Identify failed" in report["problems"][0]
+        assert "moved" in report["error"]  # the source is named, as in its harvest's errors
