@@ -214,9 +214,12 @@ def probe(ctx: Context, target: str, metadata_prefix: str | None, set_spec: str 
 
     source = None
     if "://" not in target:
-        from harvester.runner import select_sources
-
-        source = select_sources(ctx.settings, [target])[0]
+        settings = ctx.settings
+        if target not in settings.sources:
+            raise ConfigError(f"{target!r} is neither a URL (http://..., https://...) nor a configured "
+                              f"source (configured: {', '.join(settings.sources) or 'none'})",
+                              path=settings.path, key="sources")
+        source = settings.sources[target]
     if mapping is not None:
         _check_crosswalk(mapping)
     report = run_probe(target, timeout_s=timeout, metadata_prefix=metadata_prefix,

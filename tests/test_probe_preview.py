@@ -115,8 +115,9 @@ def test_probe_of_a_configured_source_uses_its_set_rules_and_defaults(oai_server
     assert preview["quarantine_reasons"] == {"missing-category": 1}
     assert preview["quarantined_records"][0]["identifier"] == UNTYPED.identifier
 
-    unknown = ichlinks("probe", "nope", cfg=cfg)
-    assert unknown.returncode == 2 and "unknown source 'nope'" in unknown.stderr
+    unknown = ichlinks("probe", "repository.example.vn/oai", cfg=cfg)
+    assert unknown.returncode == 2
+    assert "'repository.example.vn/oai' is neither a URL" in unknown.stderr and "vn-test" in unknown.stderr
 
 
 def test_a_crosswalk_file_given_to_probe_is_previewed_or_refused_with_its_line(
