@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import ichlinks, write_config
 from oai_fixtures import make_records, status
 
 HARVEST_KEYS = {"source", "status", "mode", "from", "until", "pages", "records", "new", "updated",
                 "unchanged", "deleted", "failed", "refused_deletes", "error", "duration_s", "requests",
                 "recognised_pages", "rewritten", "notes"}
 RAW_KEYS = {"source", "identifier", "datestamp", "sets", "metadata_prefix", "deleted", "sha256", "xml"}
-
-
-def ichlinks(*args: str, cfg: Path | None = None, env: dict[str, str] | None = None,
-             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "harvester.cli"]
-    if cfg is not None:
-        cmd += ["--config", str(cfg)]
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, env=env)
-
-
-def write_config(tmp_path: Path, store_url: str, sources: dict[str, str]) -> Path:
-    lines = [f'store: "{store_url}"', f'search: {{backend: embedded, path: "{tmp_path / "index"}"}}',
-             "sources:"]
-    for name, url in sources.items():
-        lines += [f"  {name}:", f"    url: {url}", "    partner: {name: Partner " + name + ", country: VN}",
-                  "    retries: 1", "    max_backoff_s: 0.1"]
-    cfg = tmp_path / "ichlinks.yaml"
-    cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return cfg
 
 
 def test_harvest_json_status_sources_export(store_url: str, oai_server: Any, tmp_path: Path) -> None:

@@ -7,8 +7,6 @@ harvests from a provider over HTTP that fails and then recovers, on SQLite and P
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from cli_support import ichlinks, write_config
 from oai_fixtures import make_records, status
 
 from harvester.config import Schedule
@@ -84,46 +83,29 @@ def test_unscheduled_and_never_run_sources_are_never_overdue() -> None:
     assert overdue(DAILY, None, None, NOW) is None
 
 
-def ichlinks(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(cfg), *args],
-                          capture_output=True, text=True, timeout=120)
-
-
 def test_status_overdue_follows_real_harvests(store_url: str, oai_server: Any, tmp_path: Path) -> None:
     # Every ListRecords of the first harvest fails (both tries); then the server recovers.
     server = oai_server(make_records(5), faults=[status(500, verb="ListRecords", times=2)])
-    cfg = tmp_path / "ichlinks.yaml"
-    cfg.write_text(f"""\
-store: "{store_url}"
-search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
-sources:
-  flaky:
-    url: {server.base_url}
-    partner: {{name: Flaky, country: VN}}
-    schedule: {{interval: 1s, jitter_s: 0}}
-    retries: 1
-    max_backoff_s: 0.1
-  quiet:
-    url: {server.base_url}
-    partner: {{name: Never run, country: VN}}
-    schedule: {{cron: "* * * * *"}}
-""", encoding="utf-8")
-    assert ichlinks(cfg, "harvest", "flaky").returncode == 1
+    cfg = write_config(tmp_path, store_url, {
+        "flaky": {"url": server.base_url, "schedule": {"interval": "1s", "jitter_s": 0}},
+        "quiet": {"url": server.base_url, "schedule": {"cron": "* * * * *"}},  # never harvested
+    })
+    assert ichlinks("harvest", "flaky", cfg=cfg).returncode == 1
     time.sleep(2.2)  # two intervals pass with only the failed run
-    late = ichlinks(cfg, "status", "--overdue")
+    late = ichlinks("status", "--overdue", cfg=cfg)
     assert late.returncode == 1
     assert "flaky" in late.stdout and "OVERDUE: never harvested successfully" in late.stdout
     assert "quiet" not in late.stdout  # never run: new, not overdue
-    rows = {r["source"]: r for r in json.loads(ichlinks(cfg, "status", "--json").stdout)}
+    rows = {r["source"]: r for r in json.loads(ichlinks("status", "--json", cfg=cfg).stdout)}
     assert rows["flaky"]["overdue"]["reason"].startswith("never harvested successfully")
     assert rows["flaky"]["last_success_at"] is None and rows["quiet"]["overdue"] is None
     assert rows["quiet"]["schedule"].startswith("cron '* * * * *' UTC")
 
-    assert ichlinks(cfg, "harvest", "flaky").returncode == 0
-    on_time = ichlinks(cfg, "status", "--overdue", "--json")
+    assert ichlinks("harvest", "flaky", cfg=cfg).returncode == 0
+    on_time = ichlinks("status", "--overdue", "--json", cfg=cfg)
     assert on_time.returncode == 0 and json.loads(on_time.stdout) == []
     time.sleep(2.2)
-    again = json.loads(ichlinks(cfg, "status", "--json").stdout)
+    again = json.loads(ichlinks("status", "--json", cfg=cfg).stdout)
     flaky = next(r for r in again if r["source"] == "flaky")
     assert flaky["last_success_at"] is not None
     assert flaky["overdue"]["reason"].startswith("no successful harvest since")

@@ -7,24 +7,18 @@ decisions and diagnostics the harvest would, with the suggested block's or the s
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import ichlinks, write_config
 from oai_fixtures import DEFAULT_SETS, make_records
 
 from harvester.provider import ProviderRecord
 
 _DC = ('<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
        'xmlns:dc="http://purl.org/dc/elements/1.1/">{}</oai_dc:dc>')
-
-
-def ichlinks(*args: str, cfg: Path | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "harvester.cli"] + (["--config", str(cfg)] if cfg else [])
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120)
 
 
 def extra(index: int, body: str, sets: tuple[str, ...] = (DEFAULT_SETS[0],)) -> ProviderRecord:
@@ -76,26 +70,12 @@ def test_preview_counts_quarantines_and_coverage_of_the_first_page(oai_server: A
     assert "Paste into config/ichlinks.yaml" in text.stdout
 
 
-def write_config(tmp_path: Path, url: str, source: str) -> Path:
-    cfg = tmp_path / "ichlinks.yaml"
-    cfg.write_text(f"""\
-store: "sqlite:///{tmp_path / 'store.db'}"
-search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
-sources:
-  vn-test:
-    url: {url}
-{source}""", encoding="utf-8")
-    return cfg
-
-
 def test_probe_of_a_configured_source_uses_its_set_rules_and_defaults(oai_server: Any,
                                                                       tmp_path: Path) -> None:
     server = oai_server(make_records(9) + [UNTYPED])
-    cfg = write_config(tmp_path, server.base_url, """\
-    sets: ["ich:craftsmanship"]
-    partner: {name: Test Partner, country: VN}
-    rules: {category_by_set: {"ich:craftsmanship": event}}
-""")
+    cfg = write_config(tmp_path, f"sqlite:///{tmp_path / 'store.db'}", {"vn-test": server.base_url},
+                       sets=["ich:craftsmanship"], partner={"name": "Test Partner", "country": "VN"},
+                       rules={"category_by_set": {"ich:craftsmanship": "event"}})
     proc = ichlinks("probe", "vn-test", "--json", cfg=cfg)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import tantivy
+from cli_support import ichlinks, write_config
 from oai_fixtures import make_records
 from sqlalchemy import create_engine, text
 
@@ -33,39 +32,18 @@ FIRST = "oai:ichlinks.test:ich-00000"
 DELETED = "oai:ichlinks.test:ich-00002"  # make_records(.., deleted_every=3): the third
 
 
-def ichlinks(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harvester.cli", "--config", str(cfg), *args],
-                          capture_output=True, text=True, timeout=120)
-
-
 def trace(cfg: Path, key: str, *args: str) -> dict[str, Any]:
-    proc = ichlinks(cfg, "record", key, "--json", *args)
+    proc = ichlinks("record", key, "--json", *args, cfg=cfg)
     assert proc.returncode == 0, proc.stderr
     (only,) = json.loads(proc.stdout)
     return only
 
 
-def setup(tmp_path: Path, store_url: str, url: str, mapping: str = "oai_dc") -> Path:
-    cfg = tmp_path / "ichlinks.yaml"
-    cfg.write_text(f"""\
-store: "{store_url}"
-search: {{backend: embedded, path: "{tmp_path / 'index'}"}}
-sources:
-  vn-test:
-    url: {url}
-    partner: {{name: Test Partner, country: VN}}
-    mapping: {mapping}
-    retries: 1
-    max_backoff_s: 0.1
-""", encoding="utf-8")
-    return cfg
-
-
 def test_published_quarantined_and_deleted_records_say_where_they_stand(
         store_url: str, oai_server: Any, tmp_path: Path) -> None:
     server = oai_server(make_records(6, deleted_every=3) + [NO_TITLE])
-    cfg = setup(tmp_path, store_url, server.base_url)
-    assert ichlinks(cfg, "harvest").returncode == 0
+    cfg = write_config(tmp_path, store_url, {"vn-test": server.base_url})
+    assert ichlinks("harvest", cfg=cfg).returncode == 0
 
     first = trace(cfg, FIRST)
     assert first["id"] == record_id("vn-test", FIRST)
@@ -86,47 +64,47 @@ def test_published_quarantined_and_deleted_records_say_where_they_stand(
     deleted = trace(cfg, DELETED)
     assert deleted["verdict"] == "deleted" and deleted["harvest"]["deleted"] is True
 
-    text_out = ichlinks(cfg, "record", NO_TITLE.identifier)
+    text_out = ichlinks("record", NO_TITLE.identifier, cfg=cfg)
     assert text_out.returncode == 0
     assert "verdict:    quarantined" in text_out.stdout
     assert "missing-title: the record has no title" in text_out.stdout
 
-    missing = ichlinks(cfg, "record", "oai:ichlinks.test:never-there")
+    missing = ichlinks("record", "oai:ichlinks.test:never-there", cfg=cfg)
     assert missing.returncode == 1 and "no stored record 'oai:ichlinks.test:never-there'" in missing.stderr
     assert "vn-test" in missing.stderr
-    as_json = ichlinks(cfg, "record", "oai:ichlinks.test:never-there", "--json")
+    as_json = ichlinks("record", "oai:ichlinks.test:never-there", "--json", cfg=cfg)
     assert as_json.returncode == 1 and json.loads(as_json.stdout) == []
-    unknown_source = ichlinks(cfg, "record", FIRST, "--source", "nope")
+    unknown_source = ichlinks("record", FIRST, "--source", "nope", cfg=cfg)
     assert unknown_source.returncode == 2 and "unknown source 'nope'" in unknown_source.stderr
 
 
 def test_index_states_and_the_commands_that_settle_them(store_url: str, oai_server: Any,
                                                         tmp_path: Path) -> None:
     server = oai_server(make_records(4))
-    cfg = setup(tmp_path, store_url, server.base_url)
-    assert ichlinks(cfg, "harvest", "--no-index").returncode == 0
+    cfg = write_config(tmp_path, store_url, {"vn-test": server.base_url})
+    assert ichlinks("harvest", "--no-index", cfg=cfg).returncode == 0
     waiting = trace(cfg, FIRST)
     assert waiting["verdict"] == "index-pending" and "ichlinks index relay" in waiting["explanation"]
     assert [p["action"] for p in waiting["index"]["pending"]] == ["upsert"]
 
     # Another process holds the index's writer lock: the relay's attempt fails and is told.
     root = tmp_path / "index"
-    assert ichlinks(cfg, "index", "status").returncode == 0  # creates the empty index
+    assert ichlinks("index", "status", cfg=cfg).returncode == 0  # creates the empty index
     holder = tantivy.Index.open(str(root / generations.current(root))).writer(15_000_000, 1)
-    ichlinks(cfg, "index", "relay")
+    ichlinks("index", "relay", cfg=cfg)
     failing = trace(cfg, FIRST)
     assert failing["verdict"] == "index-failing"
     assert failing["index"]["pending"][0]["attempts"] == 1
     assert "locked by another writer" in failing["explanation"]
     del holder
 
-    assert ichlinks(cfg, "index", "relay").returncode == 0
+    assert ichlinks("index", "relay", cfg=cfg).returncode == 0
     assert trace(cfg, FIRST)["verdict"] == "searchable"
 
     shutil.rmtree(root)  # the index is lost (a disk replaced, a directory cleaned up)
     lost = trace(cfg, FIRST)
     assert lost["verdict"] == "missing-from-index" and "ichlinks reindex" in lost["explanation"]
-    assert ichlinks(cfg, "reindex").returncode == 0
+    assert ichlinks("reindex", cfg=cfg).returncode == 0
     assert trace(cfg, FIRST)["verdict"] == "searchable"
 
     # A crosswalk output row lost (restored from an older backup): harvested, not mapped.
@@ -137,7 +115,7 @@ def test_index_states_and_the_commands_that_settle_them(store_url: str, oai_serv
     unmapped = trace(cfg, FIRST)
     assert unmapped["verdict"] == "not-mapped" and unmapped["id"] is None
     assert "ichlinks remap vn-test" in unmapped["explanation"]
-    assert ichlinks(cfg, "remap", "vn-test").returncode == 0
+    assert ichlinks("remap", "vn-test", cfg=cfg).returncode == 0
     assert trace(cfg, FIRST)["verdict"] == "searchable"
 
 
@@ -146,8 +124,8 @@ def test_a_record_mapped_by_an_older_crosswalk_says_so_until_remapped(
     server = oai_server(make_records(3))
     own = tmp_path / "vn_dc.yaml"
     own.write_text('crosswalk: vn_dc\nversion: "1"\nextends: oai_dc\n', encoding="utf-8")
-    cfg = setup(tmp_path, store_url, server.base_url, mapping=str(own))
-    assert ichlinks(cfg, "harvest").returncode == 0
+    cfg = write_config(tmp_path, store_url, {"vn-test": server.base_url}, mapping=str(own))
+    assert ichlinks("harvest", cfg=cfg).returncode == 0
     before = trace(cfg, FIRST)
     assert before["notes"] == [] and before["crosswalk"]["record"]["description"]
 
@@ -157,7 +135,7 @@ def test_a_record_mapped_by_an_older_crosswalk_says_so_until_remapped(
     assert stale["crosswalk"]["stale"] is True
     assert stale["crosswalk"]["mapping_version"] == before["crosswalk"]["mapping_version"]
     assert any("ichlinks remap vn-test" in note for note in stale["notes"])
-    assert ichlinks(cfg, "remap", "vn-test").returncode == 0
+    assert ichlinks("remap", "vn-test", cfg=cfg).returncode == 0
     after = trace(cfg, FIRST)
     assert after["notes"] == [] and after["crosswalk"]["record"]["description"] == []
     assert after["verdict"] == "searchable"
