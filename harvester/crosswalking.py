@@ -105,7 +105,7 @@ def _crosswalk(source: SourceConfig):  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=1024)
-def _utc_text(value: datetime | None) -> str | None:
+def utc_text(value: datetime | None) -> str | None:
     """Seconds-precision UTC text; SQLite hands datetimes back naive, PostgreSQL aware.
 
     Cached: a page's records share one stored-at time, and strftime costs ~15 us a call.
@@ -211,7 +211,7 @@ class CrosswalkStage:
                 continue
             raw = RawInput(identifier=item.identifier, datestamp=item.datestamp, sets=item.sets,
                            deleted=False, xml=item.xml, sha256=item.sha256,
-                           harvested_at=_utc_text(item.harvested_at),
+                           harvested_at=utc_text(item.harvested_at),
                            element=item.element)
             result = cw.map(raw, ctx)
             # The crosswalk's record carries this id already (``id`` is not mappable).

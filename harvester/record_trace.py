@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from harvester.config import Settings, SourceConfig
+from harvester.crosswalking import utc_text
 from harvester.store.models import IchRecord, Outbox, RawRecord, Suppression
 
 # Where a record stands, from "nothing to do" to "someone has to act".
@@ -39,14 +39,6 @@ WITHHELD = "suppressed"
 class _Found:
     raw: RawRecord
     ich: IchRecord | None
-
-
-def _text(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:  # SQLite hands timestamps back naive; they were written in UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _json_list(text: str | None) -> list[dict[str, Any]]:
@@ -86,7 +78,7 @@ def find_records(engine: Engine, key: str, sources: Sequence[SourceConfig]) -> l
 def _pending(engine: Engine, record_id: str) -> list[dict[str, Any]]:
     with Session(engine) as s:
         rows = s.scalars(select(Outbox).where(Outbox.record_id == record_id).order_by(Outbox.id)).all()
-        return [{"action": r.action, "created_at": _text(r.created_at),
+        return [{"action": r.action, "created_at": utc_text(r.created_at),
                  "attempts": int(r.attempts or 0), "last_error": r.last_error} for r in rows]
 
 
@@ -113,7 +105,7 @@ def _harvest_part(raw: RawRecord) -> dict[str, Any]:
     return {
         "metadata_prefix": raw.metadata_prefix, "datestamp": raw.datestamp,
         "sets": json.loads(raw.sets or "[]"), "deleted": bool(raw.deleted), "sha256": raw.sha256,
-        "first_seen_at": _text(raw.first_seen_at), "updated_at": _text(raw.updated_at),
+        "first_seen_at": utc_text(raw.first_seen_at), "updated_at": utc_text(raw.updated_at),
         "error": raw.error, "diagnostics": _json_list(raw.diagnostics),
     }
 
@@ -125,7 +117,7 @@ def _crosswalk_part(ich: IchRecord, current: str | None) -> dict[str, Any]:
         "current_mapping_version": current,
         "stale": current is not None and ich.mapping_version != current,
         "quarantined": bool(ich.quarantined), "deleted": bool(ich.deleted),
-        "version": int(ich.version or 0), "changed_at": _text(ich.changed_at),
+        "version": int(ich.version or 0), "changed_at": utc_text(ich.changed_at),
         "category": ich.category, "diagnostics": _json_list(ich.diagnostics), "record": record,
     }
 
@@ -155,7 +147,7 @@ def _verdict(raw: RawRecord, ich: IchRecord | None, pending: list[dict[str, Any]
         return NOT_MAPPED, (f"harvested but not mapped yet; `ichlinks remap {source}` maps it "
                             "(a harvest does too)")
     if suppression is not None and ich.quarantined:
-        return WITHHELD, (f"withheld from publication since {_text(suppression.suppressed_at)} by "
+        return WITHHELD, (f"withheld from publication since {utc_text(suppression.suppressed_at)} by "
                           f"{suppression.suppressed_by or '-'}: {suppression.reason}; "
                           f"`ichlinks suppressions remove {ich.id}` lifts it")
     if ich.quarantined:
@@ -220,7 +212,7 @@ def trace_records(engine: Engine, settings: Settings, key: str, *, source: str |
             "notes": notes, "harvest": _harvest_part(raw), "crosswalk": crosswalk,
             "suppression": None if suppression is None else {
                 "reason": suppression.reason, "suppressed_by": suppression.suppressed_by,
-                "suppressed_at": _text(suppression.suppressed_at)},
+                "suppressed_at": utc_text(suppression.suppressed_at)},
             "index": {"backend": settings.search.backend, "searchable_version": indexed,
                       "pending": pending, "error": index_error if ich is not None else None},
         }

@@ -101,10 +101,15 @@ def overdue_sources(settings: Settings, session: Session,
 
     Shared by ``ichlinks status``, ``/api/sources`` and ``/metrics`` so they never disagree.
     """
+    return overdue_by_history(settings, run_history(session), now)
+
+
+def overdue_by_history(settings: Settings, history: dict[str, tuple[datetime | None, datetime | None]],
+                       now: datetime | None = None) -> dict[str, Overdue | None]:
+    """:func:`overdue_sources` from a :func:`run_history` already read."""
     from harvester.scheduling.overdue import overdue
 
     moment = now or datetime.now(UTC)
-    history = run_history(session)
     out: dict[str, Overdue | None] = {}
     for name, source in settings.sources.items():
         first_run, last_success = history.get(name, (None, None))
@@ -129,7 +134,7 @@ def status_report(settings: Settings, engine: Engine, runs: int = 5, *,
     with Session(engine) as s:
         totals = record_totals(s)
         history = run_history(s)
-        late = overdue_sources(settings, s, now)
+        late = overdue_by_history(settings, history, now)
         names = list(settings.sources) + sorted(set(totals) - set(settings.sources))
         return [{"source": name, "configured": name in settings.sources,
                  "records": totals.get(name, {"live": 0, "deleted": 0, "failed": 0}),

@@ -109,6 +109,7 @@ def release(engine: Engine, settings: Settings, key: str, *, source: str | None 
 
 
 def list_suppressions(engine: Engine) -> list[dict[str, Any]]:
+    from harvester.crosswalking import utc_text
     from harvester.store.models import IchRecord, RawRecord
 
     with Session(engine) as s:
@@ -118,5 +119,5 @@ def list_suppressions(engine: Engine) -> list[dict[str, Any]]:
                          .order_by(Suppression.suppressed_at, Suppression.record_id)).all()
         return [{"id": sup.record_id, "source": source, "identifier": identifier,
                  "reason": sup.reason, "suppressed_by": sup.suppressed_by,
-                 "suppressed_at": sup.suppressed_at.isoformat() if sup.suppressed_at else None}
+                 "suppressed_at": utc_text(sup.suppressed_at)}
                 for sup, source, identifier in rows]
